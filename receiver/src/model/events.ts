@@ -1,0 +1,60 @@
+// receiver/src/model/events.ts
+// The events execscope emits: Tetragon's GetEventsResponse variants for exec and exit, and loss reports.
+
+import type { HrTime } from './hr-time.js';
+import type { Process } from './process.js';
+
+interface EventBase {
+  /** Export node name (NODE_NAME or hostname). */
+  readonly nodeName: string;
+  /** When the event happened (exec or exit time). */
+  readonly time: HrTime;
+}
+
+export interface ProcessExecEvent extends EventBase {
+  readonly kind: 'process_exec';
+  readonly process: Process;
+  readonly parent?: Process;
+  /** Grandparent first, nearest first; only with --enable-ancestors base. */
+  readonly ancestors?: readonly Process[];
+}
+
+export interface ProcessExitEvent extends EventBase {
+  readonly kind: 'process_exit';
+  readonly process: Process;
+  readonly parent?: Process;
+  /** Signal name such as SIGKILL, "" when the process exited normally. */
+  readonly signal: string;
+  /** Exit status (exit_code >> 8), 0 when killed by a signal. */
+  readonly status: number;
+  readonly exitTime: HrTime;
+  readonly ancestors?: readonly Process[];
+}
+
+/** Written to the export file when --export-rate-limit dropped events (Tetragon's rate_limit_info). */
+export interface RateLimitInfoEvent extends EventBase {
+  readonly kind: 'rate_limit_info';
+  readonly numberOfDroppedProcessEvents: number;
+}
+
+export type ExecscopeEvent = ProcessExecEvent | ProcessExitEvent | RateLimitInfoEvent;
+
+/** Tetragon's EventType enum values, equal to the oneof field numbers of GetEventsResponse. */
+export const EVENT_TYPE = {
+  PROCESS_EXEC: 1,
+  PROCESS_EXIT: 5,
+  RATE_LIMIT_INFO: 40001,
+} as const;
+
+export type EventTypeName = keyof typeof EVENT_TYPE;
+
+export function eventTypeOf(event: ExecscopeEvent): EventTypeName {
+  switch (event.kind) {
+    case 'process_exec':
+      return 'PROCESS_EXEC';
+    case 'process_exit':
+      return 'PROCESS_EXIT';
+    case 'rate_limit_info':
+      return 'RATE_LIMIT_INFO';
+  }
+}
