@@ -1,0 +1,144 @@
+// receiver/src/encode/json-encoder.ts
+// Tetragon's JSON event lines: Go protojson with UseProtoNames, driven by the schema in proto/schema.ts.
+
+import type { ExecscopeEvent } from '../model/events.js';
+import { hrTimeToRfc3339 } from '../model/hr-time.js';
+import type { GetEventsResponseMsg } from '../proto/messages.js';
+import { ENUMS, jsonNameOf, messageSchema, type FieldSchema } from '../proto/schema.js';
+import { toProtoResponse } from '../proto/to-proto.js';
+
+export { decodeEventJson, decodeResponseJson } from './json-decoder.js';
+
+type Obj = Readonly<Record<string, unknown>>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Map keys in Go's order: byte-wise UTF-8, which is code-point order (not JS's UTF-16 order). */
+function compareCodePoints(a: string, b: string): number {
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (;;) {
+    const ca = ia.next();
+    const cb = ib.next();
+    if (ca.done === true) return cb.done === true ? 0 : -1;
+    if (cb.done === true) return 1;
+    const d = (ca.value.codePointAt(0) ?? 0) - (cb.value.codePointAt(0) ?? 0);
+    if (d !== 0) return d;
+  }
+}
+
+function enumName(field: FieldSchema, v: unknown): string | undefined {
+  const values = ENUMS[field.ref ?? ''] ?? {};
+  if (typeof v === 'string') return values[v] === 0 ? undefined : v;
+  if (typeof v === 'number') {
+    if (v === 0) return undefined;
+    for (const [name, n] of Object.entries(values)) if (n === v) return name;
+    return undefined;
+  }
+  return undefined;
+}
+
+function durationText(v: Obj): string {
+  const seconds = Number(v['seconds'] ?? 0);
+  const nanos = Number(v['nanos'] ?? 0);
+  if (nanos === 0) return `${seconds}s`;
+  const sign = seconds < 0 || nanos < 0 ? '-' : '';
+  let frac = String(Math.abs(nanos)).padStart(9, '0');
+  frac = frac.endsWith('000000') ? frac.slice(0, 3) : frac.endsWith('000') ? frac.slice(0, 6) : frac;
+  return `${sign}${Math.abs(seconds)}.${frac}s`;
+}
+
+/** JSON text of one singular value, or undefined when protojson leaves it out (zero scalar). */
+function encodeValue(field: FieldSchema, v: unknown): string | undefined {
+  switch (field.type) {
+    case 'string':
+      return typeof v === 'string' && v !== '' ? JSON.stringify(v) : undefined;
+    case 'bool':
+      return v === true ? 'true' : undefined;
+    case 'uint32':
+    case 'int32':
+      return Number(v) !== 0 && Number.isFinite(Number(v)) ? String(Number(v)) : undefined;
+    case 'uint64':
+      return v !== undefined && String(v) !== '0' && String(v) !== '' ? `"${String(v)}"` : undefined;
+    case 'enum': {
+      const name = enumName(field, v);
+      return name === undefined ? undefined : JSON.stringify(name);
+    }
+    // Wrappers and messages are present whenever set, whatever their content.
+    case 'UInt32Value':
+    case 'Int32Value':
+      return isObj(v) ? String(Number(v['value'] ?? 0)) : undefined;
+    case 'BoolValue':
+      return isObj(v) ? String(v['value'] === true) : undefined;
+    case 'Timestamp':
+      return isObj(v) ? `"${hrTimeToRfc3339([Number(v['seconds'] ?? 0), Number(v['nanos'] ?? 0)])}"` : undefined;
+    case 'Duration':
+      return isObj(v) ? `"${durationText(v)}"` : undefined;
+    case 'FieldMask':
+      return isObj(v) ? JSON.stringify((Array.isArray(v['paths']) ? (v['paths'] as unknown[]) : []).map((p) => String(p).split('.').map(jsonNameOf).join('.')).join(',')) : undefined;
+    case 'message':
+      return isObj(v) ? encodeMessageJson(field.ref ?? '', v) : undefined;
+    case 'map':
+      return undefined; // handled by the caller
+  }
+}
+
+/** protojson text of a message given as a proto-loader plain object (keys are proto field names). */
+export function encodeMessageJson(messageName: string, msg: Obj): string {
+  const parts: string[] = [];
+  for (const field of messageSchema(messageName).fields) {
+    const v = msg[field.name];
+    if (v === undefined || v === null) continue;
+    let text: string | undefined;
+    if (field.type === 'map') {
+      if (!isObj(v)) continue;
+      const keys = Object.keys(v).sort(compareCodePoints);
+      if (keys.length === 0) continue;
+      text = `{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(String(v[k] ?? ''))}`).join(',')}}`;
+    } else if (field.repeated === true) {
+      if (!Array.isArray(v) || v.length === 0) continue;
+      // Repeated elements are all printed, zero values included (protojson prints list elements as they are).
+      text = `[${(v as unknown[]).map((e) => encodeValue(field, e) ?? zeroText(field)).join(',')}]`;
+    } else {
+      text = encodeValue(field, v);
+    }
+    if (text !== undefined) parts.push(`${JSON.stringify(field.name)}:${text}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** How a zero list element is printed (protojson prints every element of a list). */
+function zeroText(field: FieldSchema): string {
+  switch (field.type) {
+    case 'string':
+      return '""';
+    case 'bool':
+      return 'false';
+    case 'uint64':
+      return '"0"';
+    case 'enum': {
+      const values = ENUMS[field.ref ?? ''] ?? {};
+      const zero = Object.entries(values).find(([, n]) => n === 0)?.[0];
+      return JSON.stringify(zero ?? '0');
+    }
+    case 'message':
+      return '{}';
+    default:
+      return '0';
+  }
+}
+
+/** One JSON line (no newline) of a GetEventsResponse plain object, e.g. one received over gRPC or field-filtered. */
+export function encodeResponseJson(response: GetEventsResponseMsg): string {
+  return encodeMessageJson('GetEventsResponse', response as Obj);
+}
+
+/**
+ * One JSON line (no trailing newline) for an event, byte-compatible with Tetragon's export file and
+ * `tetra getevents -o json`: proto field names, declaration order, zero scalars left out, wrappers always present.
+ */
+export function encodeEventJson(event: ExecscopeEvent): string {
+  return encodeResponseJson(toProtoResponse(event));
+}
