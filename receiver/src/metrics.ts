@@ -47,6 +47,10 @@ export class Counter extends Metric {
     const key = labelKey(labels);
     this._values.set(key, (this._values.get(key) ?? 0) + by);
   }
+  /** Mirrors a monotonic total kept elsewhere (e.g. kernel counters read at scrape time). */
+  setTotal(value: number, labels: Labels = {}): void {
+    this._values.set(labelKey(labels), value);
+  }
 }
 
 export class Gauge extends Metric {

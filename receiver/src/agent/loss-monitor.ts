@@ -1,0 +1,92 @@
+// receiver/src/agent/loss-monitor.ts
+// Publishes the sensor's counters as metrics and says, in the log, whenever records were lost and where.
+
+import type { Logger } from '../logger.js';
+import type { MetricsRegistry } from '../metrics.js';
+import type { ExecscopeEvent } from '../model/events.js';
+import type { HrTime } from '../model/hr-time.js';
+import type { NativeSensor } from '../native/binding.js';
+import type { ProcessCache } from '../process/process-cache.js';
+import type { BatchDecoder } from '../wire/decode.js';
+import { STAT } from '../wire/layout.js';
+
+export interface LossMonitorOptions {
+  readonly sensor: NativeSensor;
+  readonly decoder: BatchDecoder;
+  readonly cache: ProcessCache;
+  readonly metrics: MetricsRegistry;
+  readonly logger: Logger;
+  readonly emit: (event: ExecscopeEvent) => void;
+  readonly nodeName: string;
+  readonly toWallTime: (ns: bigint) => HrTime;
+  readonly intervalMs?: number;
+}
+
+interface LossSnapshot {
+  kernel: number;
+  user: number;
+  gaps: number;
+}
+
+export class LossMonitor {
+  private readonly _timer: NodeJS.Timeout;
+  private _last: LossSnapshot = { kernel: 0, user: 0, gaps: 0 };
+
+  constructor(private readonly _o: LossMonitorOptions) {
+    const m = _o.metrics;
+    const seen = m.counter('execscope_kernel_records_total', 'Records the BPF programs produced, by record kind.');
+    const kernelDropped = m.counter('execscope_kernel_ring_dropped_total', 'Records lost because the kernel ring buffer was full, by record kind.');
+    const received = m.counter('execscope_ring_records_total', 'Records the addon read from the ring buffer.');
+    const userDropped = m.counter('execscope_user_dropped_records_total', 'Records dropped in user space because JavaScript fell too far behind.');
+    const gaps = m.counter('execscope_sequence_gap_records_total', 'Records missing according to per-CPU sequence numbers.');
+    const decodeErrors = m.counter('execscope_decode_errors_total', 'Records that could not be decoded.');
+    const cacheSize = m.gauge('execscope_process_cache_size', 'Process images in the cache.');
+    const evictions = m.counter('execscope_process_cache_evictions_total', 'Process images evicted because the cache was full.');
+    const missingParent = m.counter('execscope_process_cache_missing_parent_total', 'Forks and execs whose parent was not in the cache.');
+    const unknownExits = m.counter('execscope_process_cache_unknown_exits_total', 'Exits of processes not in the cache.');
+    // Refresh every counter from its source at scrape time (cheap: one map read per slot).
+    cacheSize.onCollect(() => {
+      const s = _o.sensor.stats();
+      const k = (slot: number) => s.kernel[slot] ?? 0;
+      seen.setTotal(k(STAT.EXEC_SEEN), { record: 'exec' });
+      seen.setTotal(k(STAT.FORK_SEEN), { record: 'fork' });
+      seen.setTotal(k(STAT.EXIT_SEEN), { record: 'exit' });
+      kernelDropped.setTotal(k(STAT.EXEC_DROPPED), { record: 'exec' });
+      kernelDropped.setTotal(k(STAT.FORK_DROPPED), { record: 'fork' });
+      kernelDropped.setTotal(k(STAT.EXIT_DROPPED), { record: 'exit' });
+      received.setTotal(s.records);
+      userDropped.setTotal(s.userDroppedRecords);
+      gaps.setTotal(_o.decoder.stats.sequenceGaps);
+      decodeErrors.setTotal(_o.decoder.stats.errors);
+      cacheSize.set(_o.cache.size);
+      evictions.setTotal(_o.cache.stats.evictions);
+      missingParent.setTotal(_o.cache.stats.missingParent);
+      unknownExits.setTotal(_o.cache.stats.exitsUnknown);
+    });
+    this._timer = setInterval(() => this.check(), _o.intervalMs ?? 10_000);
+    this._timer.unref();
+  }
+
+  /** Logs a warning when any loss counter moved since the last check. */
+  check(): void {
+    const s = this._o.sensor.stats();
+    const kernel = (s.kernel[STAT.EXEC_DROPPED] ?? 0) + (s.kernel[STAT.FORK_DROPPED] ?? 0) + (s.kernel[STAT.EXIT_DROPPED] ?? 0);
+    const now: LossSnapshot = { kernel, user: s.userDroppedRecords, gaps: this._o.decoder.stats.sequenceGaps };
+    const delta = { kernel: now.kernel - this._last.kernel, user: now.user - this._last.user, gaps: now.gaps - this._last.gaps };
+    this._last = now;
+    if (delta.kernel > 0 || delta.user > 0 || delta.gaps > 0) {
+      this._o.logger.warn('LossMonitor: records lost since the last check', {
+        'lost.kernel_ring': delta.kernel,
+        'lost.user_space': delta.user,
+        'lost.sequence_gaps': delta.gaps,
+        'lost.kernel_ring_total': now.kernel,
+        'lost.user_space_total': now.user,
+      });
+    }
+  }
+
+  close(): void {
+    clearInterval(this._timer);
+    this.check();
+  }
+}

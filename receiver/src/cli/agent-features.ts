@@ -1,0 +1,8 @@
+// receiver/src/cli/agent-features.ts
+// The optional parts of the agent, in the order they start.
+
+import type { AgentFeature } from './agent-feature.js';
+
+export function agentFeatures(): AgentFeature[] {
+  return [];
+}
