@@ -69,10 +69,6 @@ export class Gauge extends Metric {
   collect(): void {
     this._collect?.();
   }
-  override render(): string {
-    this.collect();
-    return super.render();
-  }
 }
 
 /** Holds every metric of one agent; not a global, so tests and benchmarks get their own. */
@@ -90,6 +86,8 @@ export class MetricsRegistry {
     return metric instanceof Counter || metric instanceof Gauge ? metric : undefined;
   }
   render(): string {
+    // Collect everything first: one collector may refresh several metrics.
+    for (const m of this._metrics.values()) if (m instanceof Gauge) m.collect();
     return `${[...this._metrics.values()].map((m) => m.render()).join('\n')}\n`;
   }
   private _register<T extends Metric>(name: string, make: () => T, ctor: abstract new (...args: never[]) => T): T {
