@@ -16,6 +16,6 @@ test('docs/errors.md lists exactly the codes the error classes carry', (t) => {
     codes.add(instance.code);
   }
   const doc = readFileSync(join(PROJECT_ROOT, 'docs', 'errors.md'), 'utf8');
-  const documented = new Set([...doc.matchAll(/^\| `(ERR_[A-Z_]+)`/gm)].map((m) => m[1] as string));
+  const documented = new Set([...doc.matchAll(/^\| `(ERR_[A-Z0-9_]+)`/gm)].map((m) => m[1] as string));
   t.deepEqual([...codes].sort(), [...documented].sort());
 });
