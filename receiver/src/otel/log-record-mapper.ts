@@ -1,0 +1,64 @@
+// receiver/src/otel/log-record-mapper.ts
+// Turns an exec or exit event into an OpenTelemetry LogRecord: event name, time, severity, body, attributes, trace.
+
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import { SeverityNumber } from '@opentelemetry/api-logs';
+import type { LogRecord } from '@opentelemetry/api-logs';
+import type { Resource } from '@opentelemetry/resources';
+import { eventNameOf, recordAttributesOf } from './record-attributes.js';
+import type { ProcessEvent } from './record-attributes.js';
+import type { ResourceCache } from './resource-cache.js';
+import { withRecordResource } from './resource-routing.js';
+import type { TraceContextResolver } from './trace-context.js';
+
+/**
+ * Renders the body of a record: the compact one-line form of the event (the signature of
+ * `encodeEventCompact(event, { color: false, timestamps: false })`), or undefined for no body.
+ */
+export type BodyFormatter = (event: ProcessEvent) => string | undefined;
+
+export interface LogRecordMapperOptions {
+  readonly resources: ResourceCache;
+  readonly traces: TraceContextResolver;
+  readonly formatBody: BodyFormatter;
+}
+
+/** Severity of a record: exits that failed (non-zero status or a signal) are WARN, everything else INFO. */
+export function severityOf(event: ProcessEvent): SeverityNumber {
+  if (event.kind === 'process_exit' && (event.status !== 0 || event.signal !== '')) return SeverityNumber.WARN;
+  return SeverityNumber.INFO;
+}
+
+/** Maps model events to LogRecords whose emit context names their Resource and, if any, their span context. */
+export class LogRecordMapper {
+  /** One emit context per Resource, so the per-record cost is a lookup, not an allocation. */
+  private readonly _contexts = new WeakMap<Resource, Context>();
+
+  constructor(private readonly _options: LogRecordMapperOptions) {}
+
+  map(event: ProcessEvent): LogRecord {
+    const resource = this._options.resources.resourceFor(event.process.pod, event.nodeName);
+    let context = this._contexts.get(resource);
+    if (context === undefined) {
+      // ROOT_CONTEXT, never the active one: the agent's own spans must not leak into the records.
+      context = withRecordResource(ROOT_CONTEXT, resource);
+      this._contexts.set(resource, context);
+    }
+    const traces = this._options.traces;
+    const spanContext = event.kind === 'process_exec' ? traces.forExec(event.process) : traces.forExit(event.process);
+    if (spanContext !== undefined) context = trace.setSpanContext(context, spanContext);
+
+    const record: LogRecord = {
+      eventName: eventNameOf(event),
+      // HrTime keeps the nanoseconds; the SDK passes [sec, nsec] through untouched.
+      timestamp: [event.time[0], event.time[1]],
+      severityNumber: severityOf(event),
+      attributes: recordAttributesOf(event),
+      context,
+    };
+    const body = this._options.formatBody(event);
+    if (body !== undefined) record.body = body;
+    return record;
+  }
+}
