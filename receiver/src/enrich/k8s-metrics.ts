@@ -9,8 +9,10 @@ export type WatchRestartReason = 'closed' | 'gone' | 'error' | 'list_error';
 /** Outcome of one container-id lookup. */
 export type LookupResult = 'hit' | 'hit_deleted' | 'miss';
 
+const LOOKUP_RESULTS: readonly LookupResult[] = ['hit', 'hit_deleted', 'miss'];
+
 export class K8sMetrics {
-  /** Pods with at least one container id in the index. */
+  /** Pods of this node known to the index. */
   readonly podsIndexed: Gauge;
   /** Container ids in the index (containers, init and ephemeral containers of live pods). */
   readonly containersIndexed: Gauge;
@@ -24,6 +26,12 @@ export class K8sMetrics {
   readonly eventsHeld: Gauge;
   readonly eventsHeldTotal: Counter;
   readonly eventsReleasedUnresolved: Counter;
+  /**
+   * Lookup counts gathered on the hot path and moved into `lookups` at scrape time: a labelled inc costs
+   * more than the lookup itself.
+   */
+  private readonly _pendingLookups: Record<LookupResult, number> = { hit: 0, hit_deleted: 0, miss: 0 };
+  private _refreshPods: (() => void) | undefined;
 
   constructor(registry: MetricsRegistry) {
     this.podsIndexed = registry.gauge('execscope_k8s_pods_indexed', 'Pods of this node in the container-id index.');
@@ -53,5 +61,36 @@ export class K8sMetrics {
       'execscope_k8s_events_released_unresolved_total',
       'Held events emitted without their pod after --k8s-pod-wait.',
     );
+    // podsIndexed was registered before lookups, so it is collected before lookups is rendered.
+    this.podsIndexed.onCollect(() => {
+      this.flushLookups();
+      this._refreshPods?.();
+    });
+  }
+
+  /** Sets how podsIndexed is refreshed at scrape time (the index calls this once). */
+  observePods(refresh: () => void): void {
+    this._refreshPods = refresh;
+  }
+
+  /** Counts one lookup (hot path: a plain increment). */
+  countLookup(result: LookupResult): void {
+    this._pendingLookups[result]++;
+  }
+
+  /** Moves pending lookup counts into the counter. */
+  flushLookups(): void {
+    for (const result of LOOKUP_RESULTS) {
+      const n = this._pendingLookups[result];
+      if (n > 0) {
+        this.lookups.inc({ result }, n);
+        this._pendingLookups[result] = 0;
+      }
+    }
+  }
+
+  /** Lookups so far with this result, pending ones included. */
+  lookupCount(result: LookupResult): number {
+    return this.lookups.get({ result }) + this._pendingLookups[result];
   }
 }

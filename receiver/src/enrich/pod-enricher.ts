@@ -77,6 +77,8 @@ export class PodEnricher implements EventEnricher {
   private _timer: NodeJS.Timeout | undefined;
   private _closed = false;
   private readonly _unsubscribe: () => void;
+  /** Enriched copies by source process: parents and exiting processes are the process cache's objects. */
+  private readonly _withPodCache = new WeakMap<Process, Process>();
 
   constructor(options: PodEnricherOptions) {
     this._lookup = options.lookup;
@@ -309,7 +311,13 @@ export class PodEnricher implements EventEnricher {
     if (process.containerId === '' && process.docker === '') return process;
     const pod = this._lookup.podFor(process, countLookup);
     if (pod === undefined || pod === process.pod) return process;
-    return { ...process, pod };
+    const cached = this._withPodCache.get(process);
+    if (cached !== undefined && cached.pod === pod) return cached;
+    // V8 copies `{ pod, ...p }` several times faster than `{ ...p, pod }`, which adds a new property after
+    // the clone; the second form is only needed when the source already has a `pod` key to override.
+    const enriched: Process = Object.hasOwn(process, 'pod') ? { ...process, pod } : { pod, ...process };
+    this._withPodCache.set(process, enriched);
+    return enriched;
   }
 }
 

@@ -45,7 +45,7 @@ export class PodIndex implements PodLookup {
   constructor(private readonly _options: PodIndexOptions) {
     this._deleted = new DeletedPodCache(_options.deletedPodCacheSize);
     const metrics = _options.metrics;
-    metrics.podsIndexed.onCollect(() => metrics.podsIndexed.set(this._uidByName.size));
+    metrics.observePods(() => metrics.podsIndexed.set(this._uidByName.size));
     metrics.containersIndexed.onCollect(() => metrics.containersIndexed.set(this._byContainer.size));
     metrics.deletedPodsCached.onCollect(() => metrics.deletedPodsCached.set(this._deleted.podCount));
   }
@@ -140,7 +140,7 @@ export class PodIndex implements PodLookup {
       result = entry !== undefined && this._byContainer.has(entry.record.id) ? 'hit' : 'hit_deleted';
     }
     if (entry === undefined) result = 'miss';
-    if (countLookup) this._options.metrics.lookups.inc({ result });
+    if (countLookup) this._options.metrics.countLookup(result);
     return entry;
   }
 

@@ -260,12 +260,16 @@ class ResilientWatch extends Watch {
       this._informer.watchEnded(reason, lastedMs);
       done(error);
     };
-    return super.watch(
+    const controller = await super.watch(
       path,
       { ...query, allowWatchBookmarks: true, timeoutSeconds: this._timeoutSeconds },
       onEvent,
       onDone,
     );
+    // ListWatch only learns of the request once this resolves (after the response headers); a stop in
+    // between would find nothing to abort and leave the stream open.
+    if (this._informer.stopped) controller.abort();
+    return controller;
   }
 }
 

@@ -73,7 +73,7 @@ test('a known container gets its pod on process and parent at once', async (t) =
   t.is(event.process.pod?.container?.pid, 5);
   t.is(event.parent?.pod?.container?.pid, 1);
   t.is(metrics.eventsHeldTotal.total(), 0);
-  t.is(metrics.lookups.get({ result: 'hit' }), 2);
+  t.is(metrics.lookupCount('hit'), 2);
   await enricher.close(100);
 });
 

@@ -170,9 +170,9 @@ test('a deleted pod stays findable through the deleted-pod cache', (t) => {
   t.is(index.containerCount, 0);
   t.is(index.deletedPodCount, 1);
   t.is(index.podFor(sampleProcess({ containerId: APP }))?.name, 'web-7f9c6d5b8-abcde');
-  t.is(metrics.lookups.get({ result: 'hit_deleted' }), 1);
+  t.is(metrics.lookupCount('hit_deleted'), 1);
   t.is(index.podFor(sampleProcess({ containerId: hexId(77) })), undefined);
-  t.is(metrics.lookups.get({ result: 'miss' }), 1);
+  t.is(metrics.lookupCount('miss'), 1);
 });
 
 test('a restarted container (new id) keeps the old id findable', (t) => {
@@ -225,7 +225,7 @@ test('host processes are not looked up at all', (t) => {
   const { index, metrics } = makeIndex();
   index.upsert(webPod());
   t.is(index.podFor(sampleProcess()), undefined);
-  t.is(metrics.lookups.total(), 0);
+  t.is(metrics.lookupCount('hit') + metrics.lookupCount('miss') + metrics.lookupCount('hit_deleted'), 0);
 });
 
 test('gauges report pods, containers and deleted pods', (t) => {
@@ -236,4 +236,17 @@ test('gauges report pods, containers and deleted pods', (t) => {
   t.regex(text, /^execscope_k8s_pods_indexed 2$/m);
   t.regex(text, /^execscope_k8s_containers_indexed 4$/m);
   t.regex(text, /^execscope_k8s_deleted_pods_cached 0$/m);
+});
+
+test('lookup counts reach the counter at scrape time', (t) => {
+  const { index, registry } = makeIndex();
+  index.upsert(webPod());
+  index.podFor(sampleProcess({ containerId: APP }));
+  index.podFor(sampleProcess({ containerId: APP }));
+  index.podFor(sampleProcess({ containerId: hexId(55) }));
+  const text = registry.render();
+  t.regex(text, /^execscope_k8s_pod_lookups_total\{result="hit"\} 2$/m);
+  t.regex(text, /^execscope_k8s_pod_lookups_total\{result="miss"\} 1$/m);
+  index.podFor(sampleProcess({ containerId: APP }));
+  t.regex(registry.render(), /^execscope_k8s_pod_lookups_total\{result="hit"\} 3$/m);
 });
