@@ -1,0 +1,201 @@
+// receiver/src/grpc/server.ts
+// The tetragon.FineGuidanceSensors gRPC server: GetEvents streams, GetHealth and GetVersion.
+
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { ExportError, FilterError, getErrorCode, getErrorMessage } from '../errors.js';
+import { compileFilterLists } from '../filter/event-filter.js';
+import { FieldFilterChain } from '../filter/field-filter.js';
+import { RateLimitedWarner, type Logger } from '../logger.js';
+import type { MetricsRegistry } from '../metrics.js';
+import { loadTetragonProto, type TetragonProto } from '../proto/load.js';
+import type { GetEventsRequestMsg, GetEventsResponseMsg } from '../proto/messages.js';
+import type { ServerAddress } from './address.js';
+import { EventStream, type ResponseSerializer } from './event-stream.js';
+import { GrpcFanoutSink } from './fanout-sink.js';
+
+/** Default --event-queue-size, as in Tetragon. */
+export const DEFAULT_EVENT_QUEUE_SIZE = 10_000;
+
+export interface GrpcServerOptions {
+  readonly address: ServerAddress;
+  /** Events held per GetEvents client before new ones are dropped. */
+  readonly eventQueueSize: number;
+  /** Reported by GetVersion. */
+  readonly version: string;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+  /** Preloaded .proto definitions (tests share one); loaded from disk when absent. */
+  readonly proto?: TetragonProto;
+}
+
+/**
+ * The service definition with a response serializer that passes pre-encoded Buffers through, so one encoding
+ * of an event can be written to many streams.
+ */
+function withSharedEncoding(service: ServiceDefinition): { service: ServiceDefinition; serialize: ResponseSerializer } {
+  const getEvents = service['GetEvents'];
+  if (getEvents === undefined) throw new Error('FineGuidanceSensors has no GetEvents method');
+  const original = getEvents.responseSerialize as (value: GetEventsResponseMsg) => Buffer;
+  return {
+    service: { ...service, GetEvents: { ...getEvents, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : original(value as GetEventsResponseMsg)) } },
+    serialize: original,
+  };
+}
+
+/** Binds, accepts clients and feeds them from `sink`. Create with `GrpcEventServer.start`. */
+export class GrpcEventServer {
+  private _nextStreamId = 1;
+  private _closed = false;
+
+  private constructor(
+    private readonly _server: Server,
+    /** The fan-out sink the agent writes events to. */
+    readonly sink: GrpcFanoutSink,
+    /** The address bound, with the real port when 0 was asked for (e.g. "localhost:41234" or "unix:///run/x.sock"). */
+    readonly boundTarget: string,
+    /** The TCP port bound, 0 for a unix socket. */
+    readonly port: number,
+    private readonly _address: ServerAddress,
+    private readonly _logger: Logger,
+  ) {}
+
+  /** Starts listening. Throws ExportError when the address cannot be bound (in use, no permission). */
+  static async start(options: GrpcServerOptions): Promise<GrpcEventServer> {
+    const proto = options.proto ?? loadTetragonProto();
+    const { service, serialize } = withSharedEncoding(proto.service);
+    const server = new Server({ 'grpc.max_concurrent_streams': 1000 });
+    const sink = new GrpcFanoutSink(serialize);
+    const { address, logger, metrics } = options;
+
+    if (address.kind === 'unix') await prepareSocketPath(address.path);
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address.target, ServerCredentials.createInsecure(), (error, boundPort) => (error !== null ? reject(error) : resolve(boundPort)));
+    }).catch((error: unknown) => {
+      throw new ExportError(`gRPC server: cannot listen on ${address.target}: ${getErrorMessage(error)}`, { cause: error });
+    });
+    if (address.kind === 'unix') await chmod(address.path, 0o660);
+    const boundTarget = address.kind === 'unix' ? address.target : `${address.host.includes(':') ? `[${address.host}]` : address.host}:${port}`;
+    const instance = new GrpcEventServer(server, sink, boundTarget, address.kind === 'tcp' ? port : 0, address, logger);
+
+    const streams = metrics.gauge('execscope_grpc_streams', 'Open GetEvents streams.').onCollect(() => streams.set(sink.streams.size));
+    const dropped = metrics.counter('execscope_grpc_stream_dropped_events_total', 'Events dropped because a GetEvents client queue (--event-queue-size) was full.');
+    const sent = metrics.counter('execscope_grpc_events_sent_total', 'Events handed to GetEvents streams.');
+    const rejected = metrics.counter('execscope_grpc_requests_rejected_total', 'GetEvents requests refused for invalid filters.');
+    const warner = new RateLimitedWarner(logger);
+
+    const implementation: UntypedServiceImplementation = {
+      GetEvents: (call: ServerWritableStream<GetEventsRequestMsg, Buffer>) => instance._getEvents(call, options.eventQueueSize, serialize, { dropped, sent, rejected, warner }),
+      GetHealth: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+        callback(null, { health_status: [{ event: 'HEALTH_STATUS_TYPE_STATUS', status: instance._closed ? 'HEALTH_STATUS_STOPPED' : 'HEALTH_STATUS_RUNNING', details: instance._closed ? 'stopping' : 'running' }] });
+      },
+      GetVersion: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+        callback(null, { version: options.version });
+      },
+    };
+    server.addService(service, implementation);
+    logger.info('gRPC server: listening', { 'server.address': boundTarget });
+    return instance;
+  }
+
+  private _getEvents(
+    call: ServerWritableStream<GetEventsRequestMsg, Buffer>,
+    queueSize: number,
+    serialize: ResponseSerializer,
+    m: { dropped: { inc(): void }; sent: { inc(): void }; rejected: { inc(): void }; warner: RateLimitedWarner },
+  ): void {
+    const peer = call.getPeer();
+    if (this._closed) {
+      call.emit('error', { code: status.UNAVAILABLE, details: 'the agent is shutting down' });
+      return;
+    }
+    const request = call.request;
+    let predicate;
+    let fieldFilters;
+    try {
+      predicate = compileFilterLists(request.allow_list ?? [], request.deny_list ?? []);
+      fieldFilters = FieldFilterChain.compile(request.field_filters ?? []);
+    } catch (error: unknown) {
+      const invalid = error instanceof FilterError;
+      if (invalid) m.rejected.inc();
+      this._logger.info('gRPC server: GetEvents refused', { 'client.address': peer, 'error.message': getErrorMessage(error) });
+      call.emit('error', { code: invalid ? status.INVALID_ARGUMENT : status.INTERNAL, details: getErrorMessage(error) });
+      return;
+    }
+    const id = this._nextStreamId++;
+    const stream = new EventStream(call, {
+      id,
+      peer,
+      queueSize,
+      predicate,
+      fieldFilters,
+      serialize,
+      onDrop: (s) => {
+        m.dropped.inc();
+        m.warner.warn(`grpc-drop-${s.id}`, 'gRPC server: GetEvents client is not keeping up, dropping events', {
+          'client.address': s.peer,
+          'stream.id': s.id,
+          'stream.dropped_total': s.dropped,
+          'stream.queue_size': queueSize,
+        });
+      },
+      onSent: () => m.sent.inc(),
+      onError: (s, error) => this._logger.error('gRPC server: cannot encode event', { 'stream.id': s.id, 'error.message': getErrorMessage(error) }),
+    });
+    this.sink.add(stream);
+    this._logger.debug('gRPC server: GetEvents stream opened', { 'client.address': peer, 'stream.id': id });
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      this.sink.remove(stream);
+      stream.detach();
+      this._logger.debug('gRPC server: GetEvents stream closed', { 'client.address': peer, 'stream.id': id, 'stream.sent': stream.sent, 'stream.dropped': stream.dropped });
+    };
+    call.on('cancelled', finish);
+    call.on('close', finish);
+    call.on('finish', finish);
+  }
+
+  /** Ends every stream, stops accepting, and waits up to timeoutMs before forcing connections closed. */
+  async close(timeoutMs: number): Promise<void> {
+    if (this._closed) return;
+    this._closed = true;
+    await this.sink.close(Math.min(timeoutMs, 1000));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this._server.forceShutdown();
+        resolve();
+      }, timeoutMs);
+      timer.unref();
+      this._server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (this._address.kind === 'unix') await unlink(this._address.path).catch(() => undefined);
+    this._logger.info('gRPC server: stopped', { 'server.address': this.boundTarget });
+  }
+}
+
+/** Creates the socket's directory and removes a stale socket left by a previous run (never a regular file). */
+async function prepareSocketPath(socketPath: string): Promise<void> {
+  await mkdir(path.dirname(socketPath), { recursive: true, mode: 0o755 });
+  try {
+    const stat = await lstat(socketPath);
+    if (!stat.isSocket()) throw new ExportError(`gRPC server: ${socketPath} exists and is not a socket; refusing to replace it`);
+    await unlink(socketPath);
+  } catch (error: unknown) {
+    if (getErrorCode(error) !== 'ENOENT') throw error;
+  }
+}
