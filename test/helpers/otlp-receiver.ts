@@ -92,6 +92,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       if (refusing) {
         refusedCalls++;
         callback({ code: options.refuseWith ?? grpc.status.UNAVAILABLE, details: 'test receiver is refusing calls' });
+        notify();
         return;
       }
       const metadata: Record<string, string[]> = {};
@@ -102,9 +103,12 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       requests.push(request);
       records.push(...request.records);
       callback(null, {});
-      for (const listener of [...listeners]) listener();
+      notify();
     },
   });
+  function notify(): void {
+    for (const listener of [...listeners]) listener();
+  }
   const host = options.host ?? '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) => {
@@ -124,8 +128,11 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
         cleanup();
         reject(new Error(`OTLP receiver: condition not met within ${timeoutMs} ms (${records.length} records, ${refusedCalls} refused calls)`));
       }, timeoutMs);
+      // Conditions may also look at state outside the receiver (an exporter's metrics), so poll as well.
+      const poll = setInterval(check, 20);
       const cleanup = (): void => {
         clearTimeout(timer);
+        clearInterval(poll);
         listeners.delete(check);
       };
       listeners.add(check);

@@ -3,7 +3,7 @@
 
 import { silentLogger } from '../../receiver/src/logger.js';
 import type { Logger } from '../../receiver/src/logger.js';
-import { MetricsRegistry } from '../../receiver/src/metrics.js';
+import { Gauge, MetricsRegistry } from '../../receiver/src/metrics.js';
 import { compactBody } from '../../receiver/src/cli/features/otlp-feature.js';
 import { resolveOtlpConfig } from '../../receiver/src/otel/otlp-config.js';
 import type { OtlpConfig, OtlpFlags } from '../../receiver/src/otel/otlp-config.js';
@@ -23,7 +23,7 @@ export interface TestSink {
   readonly sink: OtlpLogSink;
   readonly config: OtlpConfig;
   readonly registry: MetricsRegistry;
-  /** Value of a counter or gauge in the registry (0 when absent). */
+  /** Value of a counter or gauge (collected first) in the registry (0 when absent). */
   metric(name: string, labels?: Readonly<Record<string, string>>): number;
   /** Warnings the configuration step reported. */
   readonly configWarnings: readonly string[];
@@ -53,6 +53,10 @@ export function createTestSink(options: TestSinkOptions = {}): TestSink {
     config,
     registry,
     configWarnings,
-    metric: (name, labels) => registry.find(name)?.get(labels ?? {}) ?? 0,
+    metric: (name, labels) => {
+      const metric = registry.find(name);
+      if (metric instanceof Gauge) metric.collect();
+      return metric?.get(labels ?? {}) ?? 0;
+    },
   };
 }
