@@ -49,6 +49,8 @@ export function buildBaseResource(options: BaseResourceOptions): { resource: Res
 /** Hands out one Resource object per pod and container, so the serializer groups their records together. */
 export class ResourceCache {
   private readonly _byKey = new Map<string, Resource>();
+  /** Fast path: the enricher usually hands out the same Pod object for every event of a container. */
+  private readonly _byPod = new WeakMap<Pod, Resource>();
   private readonly _max: number;
 
   constructor(
@@ -61,12 +63,15 @@ export class ResourceCache {
   /** The Resource for a process's pod (the base Resource for host processes). */
   resourceFor(pod: Pod | undefined, nodeName: string): Resource {
     if (pod === undefined) return this.base;
+    const known = this._byPod.get(pod);
+    if (known !== undefined) return known;
     const key = `${pod.uid}\u0000${pod.namespace}\u0000${pod.name}\u0000${pod.container?.id ?? ''}\u0000${pod.container?.name ?? ''}`;
     const cached = this._byKey.get(key);
     if (cached !== undefined) {
       // Refresh recency: Map keeps insertion order, so the first key is always the least recently used.
       this._byKey.delete(key);
       this._byKey.set(key, cached);
+      this._byPod.set(pod, cached);
       return cached;
     }
     const attributes: Attributes = podResourceAttributes({ pod, nodeName });
@@ -76,6 +81,7 @@ export class ResourceCache {
       if (oldest.done !== true) this._byKey.delete(oldest.value);
     }
     this._byKey.set(key, resource);
+    this._byPod.set(pod, resource);
     return resource;
   }
 
