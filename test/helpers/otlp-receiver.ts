@@ -38,10 +38,12 @@ export interface OtlpReceiverOptions {
   readonly refusing?: boolean;
   /** Status of refused calls; default UNAVAILABLE (retryable). */
   readonly refuseWith?: grpc.status;
+  /** Serve TLS with this certificate; with `clientCa`, also require a client certificate signed by it. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa?: Buffer };
 }
 
 export interface OtlpReceiver {
-  /** `http://host:port`, ready for OTEL_EXPORTER_OTLP_ENDPOINT. */
+  /** `http://host:port` (`https://` with TLS), ready for OTEL_EXPORTER_OTLP_ENDPOINT. */
   readonly url: string;
   readonly port: number;
   /** Every record accepted so far, in arrival order. */
@@ -111,7 +113,15 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   }
   const host = options.host ?? '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) => {
+    const credentials =
+      options.tls === undefined
+        ? grpc.ServerCredentials.createInsecure()
+        : grpc.ServerCredentials.createSsl(
+            options.tls.clientCa ?? null,
+            [{ cert_chain: options.tls.cert, private_key: options.tls.key }],
+            options.tls.clientCa !== undefined,
+          );
+    server.bindAsync(`${host}:${options.port ?? 0}`, credentials, (error, bound) => {
       if (error !== null) reject(error);
       else resolve(bound);
     });
@@ -141,7 +151,8 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   }
 
   return {
-    url: `http://${host}:${port}`,
+    // A TLS client names the server; an IP address is not a valid SNI name, so name loopback "localhost".
+    url: options.tls === undefined ? `http://${host}:${port}` : `https://${host === '127.0.0.1' ? 'localhost' : host}:${port}`,
     port,
     records,
     requests,

@@ -1,7 +1,7 @@
 // test/unit/otel/otel-env.test.ts
 // The standard OTEL_* variables and the --otlp-* flags change what is exported, where and how.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -14,6 +14,7 @@ import { MetricsRegistry } from '../../../receiver/src/metrics.js';
 import type { EventSink } from '../../../receiver/src/model/sink.js';
 import { OTLP_DEFAULTS, resolveOtlpConfig } from '../../../receiver/src/otel/otlp-config.js';
 import type { OtlpFlags } from '../../../receiver/src/otel/otlp-config.js';
+import { PROJECT_ROOT } from '../../helpers/agent.js';
 import { plainAttributes, plainValue, startOtlpReceiver } from '../../helpers/otlp-receiver.js';
 import { createTestSink } from '../../helpers/otlp-sink.js';
 import { sampleExec, samplePod, sampleProcess } from '../../helpers/sample-events.js';
@@ -260,4 +261,46 @@ test('the OTLP feature starts one sink from flags, headers repeatable, and rejec
   await t.throwsAsync(feature.start(parseAgentArgs(feature, ['--otlp-endpoint', receiver.url, '--otlp-max-queue-size', '0']), context), { instanceOf: ConfigError });
   await t.throwsAsync(feature.start(parseAgentArgs(feature, ['--otlp-endpoint', receiver.url, '--otlp-timeout', 'soon']), context), { instanceOf: ConfigError });
   await t.throwsAsync(feature.start(parseAgentArgs(feature, ['--otlp-endpoint', '']), context), { instanceOf: ConfigError });
+});
+
+// ---- TLS -----------------------------------------------------------------------------------------------------
+
+const TLS_DIR = join(PROJECT_ROOT, 'test', 'fixtures', 'tls');
+const tlsFile = (name: string) => readFileSync(join(TLS_DIR, name));
+
+test('OTEL_EXPORTER_OTLP_CERTIFICATE: TLS to a server signed by that CA; without it the export fails and is counted', async (t) => {
+  const receiver = await startOtlpReceiver({ tls: { cert: tlsFile('server.pem'), key: tlsFile('server-key.pem') } });
+  t.teardown(() => receiver.close());
+  t.regex(receiver.url, /^https:/);
+
+  const trusted = createTestSink({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_CERTIFICATE: join(TLS_DIR, 'ca.pem') } });
+  t.teardown(() => trusted.sink.close(100));
+  trusted.sink.write(sampleExec());
+  await trusted.sink.close(5000);
+  t.is(receiver.records.length, 1);
+
+  const untrusted = createTestSink({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BLRP_EXPORT_TIMEOUT: '200' } });
+  t.teardown(() => untrusted.sink.close(100));
+  untrusted.sink.write(sampleExec());
+  await untrusted.sink.close(3000);
+  t.is(receiver.records.length, 1, 'nothing arrives over an unverified connection');
+  t.is(untrusted.metric('execscope_otlp_records_exported_total'), 0);
+  t.is(untrusted.metric('execscope_otlp_records_dropped_total', { reason: 'export_failed' }) + untrusted.metric('execscope_otlp_records_dropped_total', { reason: 'shutdown' }), 1);
+});
+
+test('mutual TLS with OTEL_EXPORTER_OTLP_CLIENT_KEY and OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', async (t) => {
+  const receiver = await startOtlpReceiver({ tls: { cert: tlsFile('server.pem'), key: tlsFile('server-key.pem'), clientCa: tlsFile('ca.pem') } });
+  t.teardown(() => receiver.close());
+  const { sink } = createTestSink({
+    env: {
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: join(TLS_DIR, 'ca.pem'),
+      OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY: join(TLS_DIR, 'client-key.pem'),
+      OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE: join(TLS_DIR, 'client.pem'),
+    },
+  });
+  t.teardown(() => sink.close(100));
+  sink.write(sampleExec());
+  await sink.close(5000);
+  t.is(receiver.records.length, 1);
 });
