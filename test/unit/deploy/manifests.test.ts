@@ -5,12 +5,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { Command } from 'commander';
 import yaml from 'js-yaml';
 import { registerAgent } from '../../../receiver/src/cli/agent.js';
 import { agentFeatures } from '../../../receiver/src/cli/agent-features.js';
-import { K8sFeature } from '../../../receiver/src/cli/features/k8s-feature.js';
+import type { AgentFeature } from '../../../receiver/src/cli/agent-feature.js';
 import { PROJECT_ROOT } from '../../helpers/agent.js';
 import { mergeValues, renderTemplate } from '../../helpers/mini-helm.js';
 
@@ -162,7 +164,7 @@ for (const [name, load] of variants) {
     t.is(get(ds, 'metadata.namespace'), get(sa, 'metadata.namespace'));
   });
 
-  test(`${name}: the ConfigMap is mounted where the entrypoint reads it and holds only known agent flags`, (t) => {
+  test(`${name}: the ConfigMap is mounted where the entrypoint reads it and holds only known agent flags`, async (t) => {
     const docs = load();
     const ds = only(docs, 'DaemonSet');
     const cm = only(docs, 'ConfigMap');
@@ -172,12 +174,7 @@ for (const [name, load] of variants) {
     t.is(get(volume, 'configMap.name'), get(cm, 'metadata.name'));
     const data = cm['data'] as Record<string, string>;
     t.is(data['enable-k8s-api'], 'true');
-    const known = agentFlagNames();
-    for (const [key, value] of Object.entries(data)) {
-      t.is(typeof value, 'string', `${key} is a string`);
-      // Empty and "false" entries are left out by the entrypoint; everything else must be a real flag.
-      if (value !== '' && value !== 'false') t.true(known.has(key), `--${key} is an agent flag`);
-    }
+    await assertKnownFlags(t, data);
   });
 }
 
@@ -211,11 +208,15 @@ test('the entrypoint turns the ConfigMap into flags, before the container args',
   }
 });
 
-test('Helm: values for OTLP, export file, filters and enrichment reach the ConfigMap', (t) => {
+test('Helm: values for OTLP, export file, filters and enrichment reach the ConfigMap as agent flags', async (t) => {
   const docs = renderChart({
-    otlp: { endpoint: 'http://otel-collector.observability:4317', insecure: true, headers: 'api-key=secret' },
-    exportFile: { enabled: true, filename: '/var/run/execscope/events.log' },
-    filters: { denylist: '{"namespace":["kube-system"]}' },
+    otlp: { endpoint: 'http://otel-collector.observability:4317', insecure: true, compression: 'gzip', headers: 'api-key=secret' },
+    exportFile: { enabled: true, filename: '/var/run/execscope/events.log', compress: true },
+    filters: {
+      allowlist: '{"event_set":["PROCESS_EXEC"]}',
+      denylist: '{"namespace":["kube-system"]}',
+      fieldFilters: '{"fields":"process.exec_id","action":"INCLUDE"}',
+    },
     enrichment: { podWait: '500ms', podAnnotations: true, ancestors: 'base' },
     extraOptions: { 'process-cache-size': '131072' },
   });
@@ -231,6 +232,7 @@ test('Helm: values for OTLP, export file, filters and enrichment reach the Confi
     'enable-ancestors': 'base',
     'process-cache-size': '131072',
   });
+  await assertKnownFlags(t, data);
   const env = agentContainer(only(docs, 'DaemonSet')).env ?? [];
   t.is(env.find((e) => e.name === 'OTEL_EXPORTER_OTLP_HEADERS')?.value, 'api-key=secret');
 });
@@ -307,14 +309,45 @@ test('Dockerfile: Node 20 on bookworm, BPF and addon built in a builder stage, r
   }
 });
 
-/** Flag names (without dashes) the agent command accepts, with the Kubernetes feature included. */
-function agentFlagNames(): Set<string> {
-  const program = new Command('execscope');
+/**
+ * Flag names (without dashes) the agent accepts once every feature in receiver/src/cli/features/ is wired:
+ * agentFeatures() plus any feature module not (yet) in it.
+ */
+async function agentFlagNames(): Promise<Set<string>> {
   const features = agentFeatures();
-  if (!features.some((f) => f.name === 'k8s')) features.push(new K8sFeature());
+  const dir = join(PROJECT_ROOT, 'dist', 'receiver', 'src', 'cli', 'features');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+    const module = (await import(pathToFileURL(join(dir, file)).href)) as Record<string, unknown>;
+    for (const value of Object.values(module)) {
+      const feature = asFeature(value);
+      if (feature !== undefined && !features.some((f) => f.name === feature.name)) features.push(feature);
+    }
+  }
+  const program = new Command('execscope');
   registerAgent(program, features);
   const agent = program.commands.find((c) => c.name() === 'agent');
   return new Set((agent?.options ?? []).map((o) => o.long?.replace(/^--/, '') ?? ''));
+}
+
+function asFeature(value: unknown): AgentFeature | undefined {
+  const isFeature = (v: unknown): v is AgentFeature =>
+    typeof v === 'object' && v !== null && typeof (v as AgentFeature).addOptions === 'function' && typeof (v as AgentFeature).start === 'function';
+  if (isFeature(value)) return value;
+  if (typeof value === 'function' && typeof (value.prototype as Partial<AgentFeature> | undefined)?.addOptions === 'function') {
+    const instance: unknown = new (value as new () => unknown)();
+    return isFeature(instance) ? instance : undefined;
+  }
+  return undefined;
+}
+
+/** Every key of a rendered ConfigMap that the entrypoint turns into a flag must be one the agent knows. */
+async function assertKnownFlags(t: ExecutionContext, data: Record<string, string>): Promise<void> {
+  const known = await agentFlagNames();
+  for (const [key, value] of Object.entries(data)) {
+    t.is(typeof value, 'string', `${key} is a string`);
+    // Empty and "false" entries are left out by the entrypoint; everything else must be a real flag.
+    if (value !== '' && value !== 'false') t.true(known.has(key), `--${key} is an agent flag`);
+  }
 }
 
 /** Kubernetes memory quantity (Mi, Gi, M, G or bytes) in bytes. */
