@@ -25,12 +25,12 @@ export class SharedEvent {
   }
 }
 
-/** The part of grpc-js's ServerWritableStream a stream needs (lets tests use a plain Writable). */
+/** Where a stream's messages go: see `responseWriterFor` in server.ts. */
 export interface ResponseWriter {
-  write(chunk: Buffer, callback: (error?: Error | null) => void): boolean;
+  /** Sends one serialized message; `done` runs once it is written to the HTTP/2 stream. */
+  write(chunk: Buffer, done: () => void): void;
+  /** Ends the call with status OK after the messages written so far. */
   end(): void;
-  /** Messages handed to gRPC and not yet written to the HTTP/2 stream. */
-  readonly writableLength: number;
 }
 
 export interface EventStreamOptions {
@@ -55,8 +55,7 @@ export interface EventStreamOptions {
 const PUMP_BATCH = 256;
 
 /**
- * Messages handed to gRPC but not yet written, per stream. Node's own high-water mark (16 objects) would
- * leave the HTTP/2 stream idle between event-loop turns; beyond this many we wait for writes to complete
+ * Messages handed to gRPC but not yet written, per stream. Beyond this many we wait for writes to complete
  * (a slow client or HTTP/2 flow control), and the bounded queue then takes the overflow.
  */
 const MAX_IN_FLIGHT = 512;
@@ -67,6 +66,7 @@ const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
 export class EventStream {
   private readonly _queue: BoundedQueue<SharedEvent>;
   private _waitingForWrites = false;
+  private _inFlight = 0;
   private _inFlightBytes = 0;
   private _scheduled = false;
   private _closed = false;
@@ -99,7 +99,7 @@ export class EventStream {
   }
   /** Nothing queued here and nothing buffered in the gRPC stream. */
   get idle(): boolean {
-    return this._closed || (this._queue.size === 0 && this._writer.writableLength === 0);
+    return this._closed || (this._queue.size === 0 && this._inFlight === 0);
   }
 
   /** Filters and enqueues an event; never blocks: when the queue is full the event is dropped and counted. */
@@ -137,7 +137,7 @@ export class EventStream {
 
   private _pump(): void {
     for (let budget = PUMP_BATCH; budget > 0 && !this._closed; budget--) {
-      if (this._writer.writableLength >= MAX_IN_FLIGHT || this._inFlightBytes >= MAX_IN_FLIGHT_BYTES) {
+      if (this._inFlight >= MAX_IN_FLIGHT || this._inFlightBytes >= MAX_IN_FLIGHT_BYTES) {
         // Slow client or HTTP/2 flow control: resume when writes complete (see _written).
         this._waitingForWrites = true;
         return;
@@ -153,9 +153,11 @@ export class EventStream {
       }
       this._sent++;
       this._options.onSent();
+      this._inFlight++;
       this._inFlightBytes += bytes.length;
       const length = bytes.length;
       this._writer.write(bytes, () => {
+        this._inFlight--;
         this._inFlightBytes -= length;
         this._written();
       });
@@ -164,7 +166,7 @@ export class EventStream {
   }
 
   private readonly _written = (): void => {
-    if (this._waitingForWrites && this._writer.writableLength < MAX_IN_FLIGHT / 2 && this._inFlightBytes < MAX_IN_FLIGHT_BYTES / 2) {
+    if (this._waitingForWrites && this._inFlight < MAX_IN_FLIGHT / 2 && this._inFlightBytes < MAX_IN_FLIGHT_BYTES / 2) {
       this._waitingForWrites = false;
       this._schedule();
     }

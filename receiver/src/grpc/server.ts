@@ -21,7 +21,7 @@ import type { MetricsRegistry } from '../metrics.js';
 import { loadTetragonProto, type TetragonProto } from '../proto/load.js';
 import type { GetEventsRequestMsg, GetEventsResponseMsg } from '../proto/messages.js';
 import type { ServerAddress } from './address.js';
-import { EventStream, type ResponseSerializer } from './event-stream.js';
+import { EventStream, type ResponseSerializer, type ResponseWriter } from './event-stream.js';
 import { GrpcFanoutSink } from './fanout-sink.js';
 
 /** Default --event-queue-size, as in Tetragon. */
@@ -51,6 +51,27 @@ function withSharedEncoding(service: ServiceDefinition): { service: ServiceDefin
     service: { ...service, GetEvents: { ...getEvents, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : original(value as GetEventsResponseMsg)) } },
     serialize: original,
   };
+}
+
+/** grpc-js's per-call object under ServerWritableStream (not part of its typings). */
+interface InterceptingCall {
+  sendMessage(message: Buffer, callback: () => void): void;
+}
+
+/**
+ * How messages reach a call. ServerWritableStream is a Node Writable that hands grpc-js one message at a time
+ * and waits for the HTTP/2 write callback before the next, which caps a stream at a few messages per
+ * event-loop turn. grpc-js's underlying call accepts overlapping sendMessage calls (the HTTP/2 stream
+ * buffers and orders them, and end() still sends the status after them), which is 2-4x faster; we use it
+ * when present (grpc-js is pinned) and fall back to the public Writable otherwise.
+ */
+function responseWriterFor(call: ServerWritableStream<GetEventsRequestMsg, Buffer>): ResponseWriter {
+  const inner = (call as unknown as { call?: Partial<InterceptingCall> }).call;
+  if (inner !== undefined && typeof inner.sendMessage === 'function') {
+    const send = inner.sendMessage.bind(inner);
+    return { write: (chunk, done) => send(chunk, done), end: () => call.end() };
+  }
+  return { write: (chunk, done) => void call.write(chunk, () => done()), end: () => call.end() };
 }
 
 /** Binds, accepts clients and feeds them from `sink`. Create with `GrpcEventServer.start`. */
@@ -133,7 +154,7 @@ export class GrpcEventServer {
       return;
     }
     const id = this._nextStreamId++;
-    const stream = new EventStream(call, {
+    const stream = new EventStream(responseWriterFor(call), {
       id,
       peer,
       queueSize,
