@@ -19,7 +19,7 @@ export interface PodEnricherOptions {
   readonly lookup: PodLookup;
   readonly metrics: K8sMetrics;
   readonly logger: Logger;
-  /** Longest time an event waits for its container's pod (--k8s-pod-wait). Default 2 s. */
+  /** Longest time an event waits for its container's pod (--k8s-pod-wait). Default 2 s; 0 never holds. */
   readonly podWaitMs?: number;
   /**
    * After a wait for a container id ran out, further events of that container pass straight through for
@@ -99,7 +99,8 @@ export class PodEnricher implements EventEnricher {
     }
     const chain = this._chains.get(event.process.execId);
     const resolution = this._resolve(event, true);
-    if (this._closed || (resolution.missing === undefined && chain === undefined)) {
+    // A wait of 0 turns holding off: events go out with whatever is known.
+    if (this._closed || this._podWaitMs === 0 || (resolution.missing === undefined && chain === undefined)) {
       emit(resolution.event);
       return;
     }

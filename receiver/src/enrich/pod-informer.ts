@@ -220,7 +220,8 @@ export class PodInformer {
  * sent inside the stream, and delays re-watching after a stream that ended too soon.
  */
 class ResilientWatch extends Watch {
-  private _lastEnd: { at: number; lastedMs: number } | undefined;
+  /** How long the previous watch lasted, when it ended cleanly (errors are backed off by PodInformer). */
+  private _lastCleanEndMs: number | undefined;
 
   constructor(
     config: KubeConfig,
@@ -231,8 +232,8 @@ class ResilientWatch extends Watch {
   }
 
   override async watch(path: string, query: WatchQuery, callback: WatchCallback, done: WatchDone): Promise<AbortController> {
-    const last = this._lastEnd;
-    if (last !== undefined && last.lastedMs < MIN_HEALTHY_WATCH_MS) {
+    const lasted = this._lastCleanEndMs;
+    if (lasted !== undefined && lasted < MIN_HEALTHY_WATCH_MS) {
       await sleep(this._informer.nextDelay());
     }
     if (this._informer.stopped) {
@@ -253,10 +254,10 @@ class ResilientWatch extends Watch {
     };
     const onDone: WatchDone = (error: unknown) => {
       const lastedMs = Date.now() - startedAt;
-      this._lastEnd = { at: Date.now(), lastedMs: error === null || error === undefined ? lastedMs : Number.POSITIVE_INFINITY };
       const reason = gone || isGone(error) ? 'gone' : error === null || error === undefined ? 'closed' : 'error';
-      // Errors are retried (with backoff) by PodInformer's error handler; don't wait twice.
-      if (reason !== 'closed') this._lastEnd = undefined;
+      // Errors are retried with backoff by PodInformer's error handler and 410s relist at once: only a
+      // clean close can turn into a hot loop here.
+      this._lastCleanEndMs = reason === 'closed' ? lastedMs : undefined;
       this._informer.watchEnded(reason, lastedMs);
       done(error);
     };

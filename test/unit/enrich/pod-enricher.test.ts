@@ -246,3 +246,12 @@ test('a throwing emit does not stall other held events', async (t) => {
   t.is(out.length, 1);
   await enricher.close(100);
 });
+
+test('a wait of 0 never holds: unknown containers go straight out without a pod', async (t) => {
+  const { enricher, out, emit, metrics } = setup(0);
+  enricher.enrich(sampleExec({ process: inContainer(C1) }), emit);
+  t.is(out.length, 1);
+  t.is((out[0] as ProcessExecEvent).process.pod, undefined);
+  t.is(metrics.eventsHeldTotal.total(), 0);
+  await enricher.close(100);
+});

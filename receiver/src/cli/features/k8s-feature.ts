@@ -60,7 +60,7 @@ export class K8sFeature implements AgentFeature {
       .addOption(
         new Option(
           '--k8s-pod-wait <duration>',
-          'longest time an event waits for its container\'s pod to appear (e.g. 500ms, 2s)',
+          'longest time an event waits for its container\'s pod to appear (e.g. 500ms, 2s; 0 never waits)',
         ).default(`${DEFAULT_POD_WAIT_MS / 1000}s`),
       );
   }
