@@ -158,9 +158,15 @@ export class OtlpLogSink implements EventSink {
       this.metrics.drop('closed', 1);
       return;
     }
-    const record = this._mapper.map(event);
-    this.metrics.emit(1);
-    this._otelLogger.emit(record);
+    try {
+      const record = this._mapper.map(event);
+      this.metrics.emit(1);
+      this._otelLogger.emit(record);
+    } catch (error: unknown) {
+      // write() must never throw into the agent's pipeline: count the event and go on.
+      this.metrics.drop('error', 1);
+      this._warner.warn('otlp-map-error', 'OTLP: could not turn an event into a log record', { 'error.message': getErrorMessage(error), 'process.pid': event.process.pid });
+    }
   }
 
   async flush(timeoutMs: number): Promise<void> {

@@ -12,7 +12,9 @@ export type OtlpDropReason =
   /** Still queued or in flight when close() ran out of time. */
   | 'shutdown'
   /** Written after close() began. */
-  | 'closed';
+  | 'closed'
+  /** The event could not be mapped to a log record (a bug; logged). */
+  | 'error';
 
 /** Every metric of the OTLP sink, registered once per agent in its MetricsRegistry. */
 export class OtlpMetrics {
@@ -38,7 +40,7 @@ export class OtlpMetrics {
   constructor(registry: MetricsRegistry) {
     this.emitted = registry.counter('execscope_otlp_records_emitted_total', 'Log records handed to the OpenTelemetry SDK.');
     this.exported = registry.counter('execscope_otlp_records_exported_total', 'Log records acknowledged by the OTLP endpoint.');
-    this.dropped = registry.counter('execscope_otlp_records_dropped_total', 'Log records that never reached the OTLP endpoint, by reason (queue_full, export_failed, shutdown, closed).');
+    this.dropped = registry.counter('execscope_otlp_records_dropped_total', 'Log records that never reached the OTLP endpoint, by reason (queue_full, export_failed, shutdown, closed, error).');
     this.exports = registry.counter('execscope_otlp_exports_total', 'OTLP export calls by outcome (success, retried, failed).');
     this.exportErrors = registry.counter('execscope_otlp_export_errors_total', 'Failed OTLP export calls by gRPC status.');
     this.invalidTraceparent = registry.counter('execscope_otlp_invalid_traceparent_total', 'TRACEPARENT values in process environments that are not valid W3C traceparents.');
@@ -65,10 +67,11 @@ export class OtlpMetrics {
     this.exported.inc({}, count);
   }
 
-  /** Counts lost records. `closed` records were never emitted, so they do not reduce what is pending. */
+  /** Counts lost records. `closed` and `error` records were never emitted, so they do not reduce what is pending. */
   drop(reason: OtlpDropReason, count: number): void {
-    if (count <= 0 || (this._settled && reason !== 'closed')) return;
-    if (reason !== 'closed') this._pending -= count;
+    const emitted = reason !== 'closed' && reason !== 'error';
+    if (count <= 0 || (this._settled && emitted)) return;
+    if (emitted) this._pending -= count;
     this.dropped.inc({ reason }, count);
   }
 

@@ -164,3 +164,18 @@ test('attributes beyond the count limit are dropped by the SDK and counted', asy
   t.true(record!.droppedAttributesCount > 0);
   t.is(sink.metric('execscope_otlp_dropped_attributes_total'), record!.droppedAttributesCount);
 });
+
+test('an event that cannot be mapped is counted and never throws into the caller', (t) => {
+  const sink = createTestSink(t, {
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' },
+    deps: {
+      formatBody: () => {
+        throw new Error('encoder bug');
+      },
+    },
+  });
+  t.notThrows(() => sink.sink.write(sampleExec()));
+  t.is(sink.metric('execscope_otlp_records_dropped_total', { reason: 'error' }), 1);
+  t.is(sink.metric('execscope_otlp_records_emitted_total'), 0);
+  t.is(sink.sink.metrics.pending, 0);
+});
