@@ -3,7 +3,9 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as upstream from '@opentelemetry/semantic-conventions/incubating';
 import test from 'ava';
+import * as ours from '../../../semconv/attributes.js';
 import { ATTRIBUTE_MAPPING, POD_RESOURCE_ATTRIBUTE_MAPPING, RECORD_ATTRIBUTE_MAPPING } from '../../../semconv/mapping.js';
 import type { AttributeMapping, AttributeValueType } from '../../../semconv/mapping.js';
 import { eventNameOf, recordAttributesOf } from '../../../receiver/src/otel/record-attributes.js';
@@ -142,4 +144,30 @@ test('semconv/ imports nothing of ours and no OpenTelemetry package', (t) => {
 test('every table row names an attribute once', (t) => {
   const names = ATTRIBUTE_MAPPING.map((row) => row.attribute);
   t.is(new Set(names).size, names.length);
+});
+
+test('every mapped semconv name exists in the semantic conventions, and our constants equal upstream ones', (t) => {
+  // Test-time only: the incubating entry point may change in minor releases, which is why semconv/ copies.
+  const upstreamNames = new Set<unknown>(Object.values(upstream));
+  const templates: Record<string, (key: string) => string> = {
+    'process.environment_variable.<NAME>': upstream.ATTR_PROCESS_ENVIRONMENT_VARIABLE,
+    'k8s.pod.label.<key>': upstream.ATTR_K8S_POD_LABEL,
+    'k8s.pod.annotation.<key>': upstream.ATTR_K8S_POD_ANNOTATION,
+  };
+  for (const row of ATTRIBUTE_MAPPING) {
+    if (row.stability === 'execscope') {
+      t.true(row.attribute.startsWith('execscope.'), `${row.attribute} is ours, so it must carry our prefix`);
+      continue;
+    }
+    const template = templates[row.attribute];
+    if (row.template === true) t.is(template?.('X'), row.attribute.replace(/<[A-Za-z]+>$/, 'X'), row.attribute);
+    else t.true(upstreamNames.has(row.attribute), `${row.attribute} is not a semconv attribute`);
+  }
+  const upstreamByName = upstream as unknown as Record<string, unknown>;
+  for (const [name, value] of Object.entries(ours)) {
+    if (typeof value !== 'string' || name.startsWith('ATTR_EXECSCOPE_') || name.startsWith('EVENT_') || name.endsWith('_PREFIX')) continue;
+    t.is(upstreamByName[name], value, name);
+  }
+  t.is(ours.ATTR_K8S_POD_LABEL('app'), upstream.ATTR_K8S_POD_LABEL('app'));
+  t.is(ours.ATTR_PROCESS_ENVIRONMENT_VARIABLE('PATH'), upstream.ATTR_PROCESS_ENVIRONMENT_VARIABLE('PATH'));
 });
