@@ -163,7 +163,8 @@ export class GrpcEventServer {
       serialize,
       onDrop: (s) => {
         m.dropped.inc();
-        m.warner.warn(`grpc-drop-${s.id}`, 'gRPC server: GetEvents client is not keeping up, dropping events', {
+        // One key for all streams: the warner keeps a map entry per key for good.
+        m.warner.warn('grpc-drop', 'gRPC server: GetEvents client is not keeping up, dropping events', {
           'client.address': s.peer,
           'stream.id': s.id,
           'stream.dropped_total': s.dropped,

@@ -11,7 +11,7 @@ import { encodeEventJson, encodeResponseJson } from '../../../receiver/src/encod
 import { parseServerAddress } from '../../../receiver/src/grpc/address.js';
 import { createSensorsClient, waitForReady, type SensorsClient } from '../../../receiver/src/grpc/client.js';
 import { GrpcEventServer } from '../../../receiver/src/grpc/server.js';
-import { silentLogger } from '../../../receiver/src/logger.js';
+import { silentLogger, type Logger } from '../../../receiver/src/logger.js';
 import { MetricsRegistry } from '../../../receiver/src/metrics.js';
 import type { ExecscopeEvent } from '../../../receiver/src/model/events.js';
 import { loadTetragonProto } from '../../../receiver/src/proto/load.js';
@@ -22,22 +22,25 @@ interface Ctx {
   server: GrpcEventServer;
   metrics: MetricsRegistry;
   clients: SensorsClient[];
+  warnings: string[];
 }
 
 const test = anyTest as TestFn<Ctx>;
 const proto = loadTetragonProto();
 
-async function startServer(address = '127.0.0.1:0', eventQueueSize = 10_000): Promise<{ server: GrpcEventServer; metrics: MetricsRegistry }> {
+async function startServer(address = '127.0.0.1:0', eventQueueSize = 10_000, logger: Logger = silentLogger): Promise<{ server: GrpcEventServer; metrics: MetricsRegistry }> {
   const metrics = new MetricsRegistry();
   const parsed = parseServerAddress(address);
   if (parsed === undefined) throw new Error('no address');
-  const server = await GrpcEventServer.start({ address: parsed, eventQueueSize, version: '9.9.9-test', logger: silentLogger, metrics, proto });
+  const server = await GrpcEventServer.start({ address: parsed, eventQueueSize, version: '9.9.9-test', logger, metrics, proto });
   return { server, metrics };
 }
 
 test.beforeEach(async (t) => {
-  const { server, metrics } = await startServer('127.0.0.1:0', 200);
-  t.context = { server, metrics, clients: [] };
+  const warnings: string[] = [];
+  const logger: Logger = { ...silentLogger, warn: (msg) => warnings.push(msg) };
+  const { server, metrics } = await startServer('127.0.0.1:0', 200, logger);
+  t.context = { server, metrics, clients: [], warnings };
 });
 
 test.afterEach.always(async (t) => {
@@ -184,6 +187,8 @@ test('a client that never reads does not stall a fast one; its drops are counted
   t.is(slowStream?.queued, 200);
   t.is(t.context.metrics.find('execscope_grpc_stream_dropped_events_total')?.total(), slowStream?.dropped);
   t.is((slowStream?.dropped ?? 0) + (slowStream?.sent ?? 0) + (slowStream?.queued ?? 0), total);
+  // Thousands of drops, one warning (rate-limited to one per 10 s).
+  t.deepEqual(t.context.warnings, ['gRPC server: GetEvents client is not keeping up, dropping events']);
   slow.close();
   fast.cancel();
   await waitFor(() => t.context.server.sink.streams.size === 0);
