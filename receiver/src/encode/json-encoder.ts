@@ -40,6 +40,37 @@ function enumName(field: FieldSchema, v: unknown): string | undefined {
   return undefined;
 }
 
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/**
+ * hrTimeToRfc3339 without a Date per call (the encoder's hot spot): civil date from days since the epoch
+ * (Howard Hinnant's algorithm), for years 0001-9999; other values fall back to the model's formatter.
+ */
+function formatTimestamp(sec: number, nsec: number): string {
+  if (!Number.isSafeInteger(sec) || sec < -62_135_596_800 || sec > 253_402_300_799 || !Number.isInteger(nsec) || nsec < 0 || nsec > 999_999_999) {
+    return hrTimeToRfc3339([sec, nsec]);
+  }
+  const days = Math.floor(sec / 86_400);
+  const rem = sec - days * 86_400;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const base = `${String(year).padStart(4, '0')}-${pad2(month)}-${pad2(day)}T${pad2(Math.floor(rem / 3600))}:${pad2(Math.floor((rem % 3600) / 60))}:${pad2(rem % 60)}`;
+  if (nsec === 0) return `${base}Z`;
+  const digits = String(nsec).padStart(9, '0');
+  if (nsec % 1_000_000 === 0) return `${base}.${digits.slice(0, 3)}Z`;
+  if (nsec % 1_000 === 0) return `${base}.${digits.slice(0, 6)}Z`;
+  return `${base}.${digits}Z`;
+}
+
 function durationText(v: Obj): string {
   const seconds = Number(v['seconds'] ?? 0);
   const nanos = Number(v['nanos'] ?? 0);
@@ -73,7 +104,7 @@ function encodeValue(field: FieldSchema, v: unknown): string | undefined {
     case 'BoolValue':
       return isObj(v) ? String(v['value'] === true) : undefined;
     case 'Timestamp':
-      return isObj(v) ? `"${hrTimeToRfc3339([Number(v['seconds'] ?? 0), Number(v['nanos'] ?? 0)])}"` : undefined;
+      return isObj(v) ? `"${formatTimestamp(Number(v['seconds'] ?? 0), Number(v['nanos'] ?? 0))}"` : undefined;
     case 'Duration':
       return isObj(v) ? `"${durationText(v)}"` : undefined;
     case 'FieldMask':
@@ -87,16 +118,19 @@ function encodeValue(field: FieldSchema, v: unknown): string | undefined {
 
 /** protojson text of a message given as a proto-loader plain object (keys are proto field names). */
 export function encodeMessageJson(messageName: string, msg: Obj): string {
-  const parts: string[] = [];
+  let out = '{';
   for (const field of messageSchema(messageName).fields) {
     const v = msg[field.name];
     if (v === undefined || v === null) continue;
     let text: string | undefined;
     if (field.type === 'map') {
       if (!isObj(v)) continue;
-      const keys = Object.keys(v).sort(compareCodePoints);
+      const keys = Object.keys(v);
       if (keys.length === 0) continue;
-      text = `{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(String(v[k] ?? ''))}`).join(',')}}`;
+      keys.sort(compareCodePoints);
+      text = '{';
+      for (const [i, k] of keys.entries()) text += `${i === 0 ? '' : ','}${JSON.stringify(k)}:${JSON.stringify(String(v[k] ?? ''))}`;
+      text += '}';
     } else if (field.repeated === true) {
       if (!Array.isArray(v) || v.length === 0) continue;
       // Repeated elements are all printed, zero values included (protojson prints list elements as they are).
@@ -104,9 +138,10 @@ export function encodeMessageJson(messageName: string, msg: Obj): string {
     } else {
       text = encodeValue(field, v);
     }
-    if (text !== undefined) parts.push(`${JSON.stringify(field.name)}:${text}`);
+    // Field names are plain identifiers: no escaping needed.
+    if (text !== undefined) out += `${out.length === 1 ? '' : ','}"${field.name}":${text}`;
   }
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
 }
 
 /** How a zero list element is printed (protojson prints every element of a list). */

@@ -5,6 +5,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { decodeEventJson, encodeEventJson } from '../../../receiver/src/encode/json-encoder.js';
 import type { ExecscopeEvent } from '../../../receiver/src/model/events.js';
+import { hrTimeToRfc3339 } from '../../../receiver/src/model/hr-time.js';
 import type { Process } from '../../../receiver/src/model/process.js';
 import { samplePod, sampleExec, sampleExit, sampleParent, sampleProcess } from '../../helpers/sample-events.js';
 import { event as arbitraryEvent } from './arbitrary-events.js';
@@ -211,6 +212,18 @@ test('property: decoding arbitrary text never throws', (t) => {
       return true;
     }),
     { numRuns: 500 },
+  );
+  t.pass();
+});
+
+test('property: timestamps format as the model formatter does, over years 1970-9999', (t) => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 253_402_300_799 }), fc.integer({ min: 0, max: 999_999_999 }), fc.constantFrom(1, 1_000, 1_000_000, 1_000_000_000), (sec, nsec, step) => {
+      const n = nsec - (nsec % step);
+      const line = encodeEventJson({ kind: 'rate_limit_info', numberOfDroppedProcessEvents: 0, nodeName: '', time: [sec, n] });
+      return line === `{"rate_limit_info":{},"time":"${hrTimeToRfc3339([sec, n])}"}`;
+    }),
+    { numRuns: 2000 },
   );
   t.pass();
 });
