@@ -51,12 +51,16 @@ export interface ProcessCacheStats {
 
 const CONTAINER_DOCKER_LEN = 31;
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export class ProcessCache {
   readonly stats: ProcessCacheStats = { size: 0, evictions: 0, gcRemoved: 0, missingParent: 0, exitsUnknown: 0 };
   /** Current image of every live thread group. */
   private readonly _byPid = new Map<number, Entry>();
   /** Every cached image by exec_id, in insertion order (oldest first, for eviction). */
   private readonly _byExecId = new Map<string, Entry>();
+  /** Entries nothing refers to any more, oldest release first: GC and eviction take from here in O(1). */
+  private readonly _released = new Map<string, Entry>();
   private readonly _now: () => number;
 
   constructor(private readonly _opts: ProcessCacheOptions) {
@@ -69,7 +73,7 @@ export class ProcessCache {
     this._insert(entry);
     this._byPid.set(process.pid, entry);
     const parent = this._byExecId.get(process.parentExecId);
-    if (parent !== undefined && parent !== entry) parent.refs++;
+    if (parent !== undefined && parent !== entry) this._retain(parent);
   }
 
   /** The cached image with this exec_id, if any. */
@@ -119,7 +123,7 @@ export class ProcessCache {
     const entry: Entry = { process, refs: 1, cloneOnly: true, releasedAt: 0 };
     this._insert(entry);
     this._byPid.set(rec.tgid, entry);
-    if (parent !== undefined) parent.refs++;
+    if (parent !== undefined) this._retain(parent);
   }
 
   onExec(rec: ExecRecord): ProcessExecEvent {
@@ -141,18 +145,13 @@ export class ProcessCache {
     const entry: Entry = { process, refs: 1, cloneOnly: false, releasedAt: 0 };
     this._insert(entry);
     this._byPid.set(rec.tgid, entry);
-    if (parent !== undefined) parent.refs++;
+    if (parent !== undefined) this._retain(parent);
     if (previous !== undefined) this._release(previous); // it will get no exit of its own
     if (previous?.cloneOnly === true && parent !== undefined) this._release(parent); // the clone's parent ref moves to the new image
 
-    const event: ProcessExecEvent = {
-      kind: 'process_exec',
-      process,
-      ...(parent !== undefined ? { parent: parent.process } : {}),
-      ...(this._opts.ancestors ? { ancestors: this._ancestorsOf(parent) } : {}),
-      nodeName: this._opts.nodeName,
-      time: process.startTime,
-    };
+    const event: Mutable<ProcessExecEvent> = { kind: 'process_exec', process, nodeName: this._opts.nodeName, time: process.startTime };
+    if (parent !== undefined) event.parent = parent.process;
+    if (this._opts.ancestors) event.ancestors = this._ancestorsOf(parent);
     return event;
   }
 
@@ -172,27 +171,19 @@ export class ProcessCache {
       this._release(entry);
       if (parent !== undefined && parent !== entry) this._release(parent);
     }
-    return {
-      kind: 'process_exit',
-      process,
-      ...(parent !== undefined ? { parent: parent.process } : {}),
-      ...(this._opts.ancestors ? { ancestors: this._ancestorsOf(parent) } : {}),
-      signal,
-      status,
-      exitTime,
-      nodeName: this._opts.nodeName,
-      time: exitTime,
-    };
+    const event: Mutable<ProcessExitEvent> = { kind: 'process_exit', process, signal, status, exitTime, nodeName: this._opts.nodeName, time: exitTime };
+    if (parent !== undefined) event.parent = parent.process;
+    if (this._opts.ancestors) event.ancestors = this._ancestorsOf(parent);
+    return event;
   }
 
   /** Removes entries unreferenced for longer than the grace period. */
   gc(): void {
     const now = this._now();
-    for (const [id, entry] of this._byExecId) {
-      if (entry.refs <= 0 && now - entry.releasedAt >= this._opts.gcGraceMs && this._byPid.get(entry.process.pid) !== entry) {
-        this._byExecId.delete(id);
-        this.stats.gcRemoved++;
-      }
+    for (const [id, entry] of this._released) {
+      if (now - entry.releasedAt < this._opts.gcGraceMs) break; // the rest were released later
+      this._remove(id, entry);
+      this.stats.gcRemoved++;
     }
     this.stats.size = this._byExecId.size;
   }
@@ -243,35 +234,36 @@ export class ProcessCache {
       else if (key === 'TRACESTATE') traceState = value;
       envVars.push({ key, value });
     }
-    const environmentVariables = this._opts.environmentFilter?.(envVars);
+    const environmentVariables = envVars.length > 0 ? this._opts.environmentFilter?.(envVars) : undefined;
 
     const rawArgs = formatArguments(rec.argv);
-    const args = this._opts.redact !== undefined ? this._opts.redact(binary, rawArgs) : rawArgs;
-    return {
+    const process: Mutable<Process> = {
       execId: execIdOf(this._opts.nodeName, rec.ktime, rec.tgid),
       pid: rec.tgid,
       uid: rec.euid,
       cwd,
       binary,
-      arguments: args,
-      flags: formatFlags(words),
+      arguments: this._opts.redact !== undefined ? this._opts.redact(binary, rawArgs) : rawArgs,
+      // Words were pushed in Tetragon's order, so a join is enough (formatFlags would sort).
+      flags: words.join(' '),
       startTime: this._opts.toWallTime(rec.ktime),
       auid: rec.auid,
-      docker: containerId.slice(0, CONTAINER_DOCKER_LEN),
+      docker: containerId.length > CONTAINER_DOCKER_LEN ? containerId.slice(0, CONTAINER_DOCKER_LEN) : containerId,
       parentExecId: parent?.process.execId ?? missingParentExecId(this._opts.nodeName, rec.ppid),
       refcnt: 0,
       tid: rec.tgid,
       inInitTree,
-      ...(environmentVariables !== undefined && environmentVariables.length > 0 ? { environmentVariables } : {}),
       argv: rec.argv,
       ppid: previous !== undefined ? previous.process.ppid : rec.ppid,
       nspid: rec.nspid,
       ktime: rec.ktime,
       cgroupPath,
       containerId,
-      ...(traceParent !== undefined ? { traceParent } : {}),
-      ...(traceState !== undefined ? { traceState } : {}),
     };
+    if (environmentVariables !== undefined && environmentVariables.length > 0) process.environmentVariables = environmentVariables;
+    if (traceParent !== undefined) process.traceParent = traceParent;
+    if (traceState !== undefined) process.traceState = traceState;
+    return process;
   }
 
   private _unknownProcess(rec: ExitRecord): Process {
@@ -319,27 +311,36 @@ export class ProcessCache {
     this.stats.size = this._byExecId.size;
   }
 
-  private _release(entry: Entry): void {
-    entry.refs--;
-    if (entry.refs <= 0) entry.releasedAt = this._now();
+  private _retain(entry: Entry): void {
+    if (entry.refs++ <= 0) this._released.delete(entry.process.execId);
   }
 
-  /** Drops the oldest entry, preferring ones nothing refers to any more. */
-  private _evictOldest(): void {
-    let victim: string | undefined;
-    let scanned = 0;
-    for (const [id, entry] of this._byExecId) {
-      victim ??= id;
-      if (entry.refs <= 0) {
-        victim = id;
-        break;
-      }
-      if (++scanned >= 64) break; // bounded work per insert
+  private _release(entry: Entry): void {
+    entry.refs--;
+    if (entry.refs > 0) return;
+    entry.releasedAt = this._now();
+    // A clone replaced by its exec is referred to by nothing: drop it now rather than after the grace period.
+    if (entry.cloneOnly && this._byPid.get(entry.process.pid) !== entry) {
+      this._remove(entry.process.execId, entry);
+      return;
     }
-    if (victim === undefined) return;
-    const entry = this._byExecId.get(victim);
-    this._byExecId.delete(victim);
-    if (entry !== undefined && this._byPid.get(entry.process.pid) === entry) this._byPid.delete(entry.process.pid);
+    this._released.delete(entry.process.execId);
+    this._released.set(entry.process.execId, entry);
+  }
+
+  private _remove(execId: string, entry: Entry): void {
+    this._byExecId.delete(execId);
+    this._released.delete(execId);
+    if (this._byPid.get(entry.process.pid) === entry) this._byPid.delete(entry.process.pid);
+  }
+
+  /** Makes room: the oldest released entry first; a live one only when nothing is released. */
+  private _evictOldest(): void {
+    const released = this._released.entries().next();
+    const victim = released.done === true ? this._byExecId.entries().next() : released;
+    if (victim.done === true) return;
+    const [id, entry] = victim.value;
+    this._remove(id, entry);
     this.stats.evictions++;
   }
 }

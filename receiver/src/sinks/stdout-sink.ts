@@ -2,7 +2,7 @@
 // Prints events on stdout as JSON lines or Tetragon's compact lines, buffered per event-loop turn.
 
 import { encodeEventCompact } from '../encode/compact-encoder.js';
-import { encodeEventJson } from '../encode/json-encoder.js';
+import { EventJsonWriter } from '../encode/event-json-writer.js';
 import type { ExecscopeEvent } from '../model/events.js';
 import type { EventSink } from '../model/sink.js';
 
@@ -13,6 +13,7 @@ export class StdoutSink implements EventSink {
   private _pending: string[] = [];
   private _scheduled = false;
   private _closed = false;
+  private readonly _json = new EventJsonWriter();
 
   constructor(
     private readonly _format: StdoutFormat,
@@ -28,7 +29,7 @@ export class StdoutSink implements EventSink {
 
   write(event: ExecscopeEvent): void {
     if (this._closed) return;
-    const line = this._format === 'json' ? encodeEventJson(event) : encodeEventCompact(event, { color: this._color, timestamps: false });
+    const line = this._format === 'json' ? this._json.write(event) : encodeEventCompact(event, { color: this._color, timestamps: false });
     if (line === undefined) return;
     this._pending.push(line);
     if (!this._scheduled) {
