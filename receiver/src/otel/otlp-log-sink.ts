@@ -43,8 +43,13 @@ export interface OtlpLogSinkDeps {
 
 type ExporterConfig = NonNullable<ConstructorParameters<typeof OTLPLogExporter>[0]>;
 
-/** Builds the SDK's gRPC exporter from resolved settings, so it never falls back to its own env reading. */
-export function createGrpcLogExporter(config: OtlpConfig): OTLPLogExporter {
+/**
+ * Builds the SDK's gRPC exporter from resolved settings, so it never falls back to its own env reading.
+ * `generation` > 0 marks a replacement after a connection failure: its user agent differs, and grpc-js keys
+ * its shared connection pool by channel options, so the replacement gets a new connection instead of
+ * inheriting the failed one's reconnect backoff.
+ */
+export function createGrpcLogExporter(config: OtlpConfig, generation = 0): OTLPLogExporter {
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(config.headers)) metadata.set(key, value);
   let channelCredentials: ChannelCredentials;
@@ -57,6 +62,7 @@ export function createGrpcLogExporter(config: OtlpConfig): OTLPLogExporter {
     // The SDK types this as an enum of the same two strings from a package we do not depend on directly.
     compression: config.compression as unknown as NonNullable<ExporterConfig['compression']>,
     timeoutMillis: config.timeoutMs,
+    userAgent: generation === 0 ? 'execscope' : `execscope (reconnect ${generation})`,
   } satisfies ExporterConfig);
 }
 
@@ -114,8 +120,10 @@ export class OtlpLogSink implements EventSink {
     });
     this._mapper = new LogRecordMapper({ resources: new ResourceCache(base), traces, formatBody: _deps.formatBody });
 
+    let generation = 0;
     this._retrying = new RetryingLogExporter({
       next: _deps.exporter ?? createGrpcLogExporter(_config),
+      ...(_deps.exporter === undefined ? { reconnect: () => createGrpcLogExporter(_config, ++generation) } : {}),
       budgetMs: _config.batch.exportTimeoutMs,
       retry: _config.retry,
       metrics,

@@ -39,6 +39,12 @@ const RETRYABLE = new Set<number>([
 
 export interface RetryingExporterOptions {
   readonly next: LogRecordExporter;
+  /**
+   * Builds a replacement for `next` after an UNAVAILABLE failure. grpc-js keeps a failed connection in
+   * exponential reconnect backoff (up to 120 s) and fails calls fast meanwhile, so after an outage the old
+   * channel may not try again within the retry budget; a new exporter connects at its first call.
+   */
+  readonly reconnect?: () => LogRecordExporter;
   /** Time one batch may take across all its attempts (OTEL_BLRP_EXPORT_TIMEOUT). */
   readonly budgetMs: number;
   readonly retry: RetryOptions;
@@ -61,6 +67,7 @@ export class RetryingLogExporter implements LogRecordExporter {
   private _stopped = false;
   private _stopTimer: NodeJS.Timeout | undefined;
   private readonly _onStop = new Set<() => void>();
+  private _next: LogRecordExporter;
   /** Resolves when the stop deadline passes. */
   private readonly _stoppedPromise: Promise<void>;
   private _resolveStopped: () => void = () => {};
@@ -68,6 +75,7 @@ export class RetryingLogExporter implements LogRecordExporter {
   constructor(private readonly _options: RetryingExporterOptions) {
     this._warner = new RateLimitedWarner(_options.logger);
     this._random = _options.random ?? Math.random;
+    this._next = _options.next;
     this._stoppedPromise = new Promise<void>((resolve) => {
       this._resolveStopped = resolve;
     });
@@ -96,7 +104,7 @@ export class RetryingLogExporter implements LogRecordExporter {
 
   /** Shuts the next exporter down, but waits no longer than the stop deadline for its in-flight call. */
   shutdown(): Promise<void> {
-    return Promise.race([this._options.next.shutdown(), this._stoppedPromise]);
+    return Promise.race([this._next.shutdown(), this._stoppedPromise]);
   }
 
   /** Never rejects: every path ends in a result, with the records counted. */
@@ -123,6 +131,7 @@ export class RetryingLogExporter implements LogRecordExporter {
         return this._lose(records, 'export_failed', result.error);
       }
       metrics.exports.inc({ outcome: 'retried' });
+      if (grpcCode === GrpcStatus.UNAVAILABLE) this._replaceNext();
       this._warner.warn('otlp-retry', 'OTLP export failed; retrying', {
         'error.message': getErrorMessage(result.error),
         'retry.delay_ms': Math.round(wait),
@@ -142,7 +151,7 @@ export class RetryingLogExporter implements LogRecordExporter {
         resolve(result);
       };
       try {
-        this._options.next.export(records, finish);
+        this._next.export(records, finish);
       } catch (error: unknown) {
         finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
       }
@@ -160,6 +169,17 @@ export class RetryingLogExporter implements LogRecordExporter {
         resolve('slept');
       }, ms);
       this._onStop.add(onStop);
+    });
+  }
+
+  /** Swaps in a fresh exporter (see `reconnect`); the old one has no call in flight and is shut down. */
+  private _replaceNext(): void {
+    const reconnect = this._options.reconnect;
+    if (reconnect === undefined) return;
+    const old = this._next;
+    this._next = reconnect();
+    old.shutdown().catch((error: unknown) => {
+      this._options.logger.debug('OTLP: shutting down a replaced exporter failed', { 'error.message': getErrorMessage(error) });
     });
   }
 

@@ -179,3 +179,24 @@ test('an event that cannot be mapped is counted and never throws into the caller
   t.is(sink.metric('execscope_otlp_records_emitted_total'), 0);
   t.is(sink.sink.metrics.pending, 0);
 });
+
+test('a receiver that goes away and comes back on its port: nothing lost, delivery resumes at once', async (t) => {
+  const first = await startOtlpReceiver();
+  const sink = createTestSink(t, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: first.url, OTEL_BLRP_SCHEDULE_DELAY: '20' } });
+  for (const event of execs(5)) sink.sink.write(event);
+  await first.waitForRecords(5);
+  await first.close();
+  for (const event of execs(5, 2000)) sink.sink.write(event);
+  // Long enough for grpc-js to back its reconnects off past the outage (1 s, 1.6 s, 2.6 s, …).
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const second = await startOtlpReceiver({ port: first.port });
+  t.teardown(() => second.close());
+  const back = Date.now();
+  await second.waitForRecords(5, 10_000);
+  const resumedAfter = Date.now() - back;
+  t.true(resumedAfter < 1500, `delivered ${resumedAfter} ms after the receiver came back`);
+  await sink.sink.close(5000);
+  t.is(sink.metric('execscope_otlp_records_exported_total'), 10);
+  t.is(droppedTotal(sink, 'export_failed', 'shutdown'), 0);
+  t.true(sink.metric('execscope_otlp_export_errors_total', { code: 'UNAVAILABLE' }) > 0);
+});
