@@ -64,7 +64,7 @@ async function runMonitored(workers: number, perWorker: number, binary: string, 
 
 async function startAgentToFd(fd: number): Promise<{ pid: number; metricsUrl: string; stop: () => Promise<void> }> {
   // startAgent pipes stdout; for a storm we want the JSON sink writing straight into a file.
-  const child = spawn(process.execPath, [join(PROGS, '..', '..', 'bin', 'execscope.js'), 'agent', '-o', 'json', '--metrics-server', '127.0.0.1:0'], {
+  const child = spawn(process.execPath, [join(PROGS, '..', '..', 'bin', 'execscope.js'), 'agent', '-o', 'json', '--metrics-server', '127.0.0.1:0', '--server-address', ''], {
     stdio: ['ignore', fd, 'pipe'],
   });
   let metricsUrl = '';

@@ -47,7 +47,9 @@ export interface StartAgentOptions {
 
 /** Starts the agent with the given arguments (after `agent`) and waits until it is ready. */
 export async function startAgent(args: readonly string[], options: StartAgentOptions = {}): Promise<AgentHandle> {
-  const child = spawn(process.execPath, [CLI, 'agent', ...args], {
+  // Agents in tests do not take the default gRPC port unless a test asks for one.
+  const withServer = args.some((a) => a.startsWith('--server-address')) ? args : [...args, '--server-address', ''];
+  const child = spawn(process.execPath, [CLI, 'agent', ...withServer], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,13 +7,15 @@ import { Command, Option } from 'commander';
 import { containerIdFromCgroupPath, containerIdFromProcCgroup } from '../enrich/container-id.js';
 import { EventPipeline } from '../agent/event-pipeline.js';
 import { LossMonitor } from '../agent/loss-monitor.js';
-import { ConfigError, NotPrivilegedError } from '../errors.js';
+import { ConfigError, FilterError, NotPrivilegedError } from '../errors.js';
+import { Redactor } from '../filter/redaction.js';
+import { isReopenable } from './features/export-file-feature.js';
 import { JsonLogger, isLogLevel, type Logger } from '../logger.js';
 import { MetricsRegistry } from '../metrics.js';
 import type { EnvVar } from '../model/process.js';
 import type { EventSink } from '../model/sink.js';
 import { loadNativeBinding, toBpfLoadError, type NativeSensor } from '../native/binding.js';
-import { ProcessCache } from '../process/process-cache.js';
+import { ProcessCache, type Redact } from '../process/process-cache.js';
 import { WallClock } from '../process/wall-clock.js';
 import { kernelProcess, scanProcfs } from '../procfs/procfs-scan.js';
 import { MetricsServer, parseListenAddress } from '../server/metrics-server.js';
@@ -41,6 +43,7 @@ interface AgentOptions {
   enableProcessEnvironmentVariables: boolean;
   filterEnvironmentVariables?: string;
   argsMax: string;
+  redactionFilters: string;
   logLevel: string;
   shutdownTimeout: string;
 }
@@ -62,6 +65,7 @@ export function registerAgent(program: Command, features: readonly AgentFeature[
     .option('--enable-process-environment-variables', 'capture environment variables on exec events', false)
     .option('--filter-environment-variables <names>', 'comma-separated names to keep (with the option above)')
     .option('--args-max <bytes>', 'argv bytes recorded per exec (at most 65535)', '65535')
+    .option('--redaction-filters <json>', 'JSON RedactionFilter lines: capture groups in arguments and env values become *****', '')
     .option('--log-level <level>', 'debug, info, warn or error', process.env['EXECSCOPE_LOG_LEVEL'] ?? 'info')
     .option('--shutdown-timeout <duration>', 'how long SIGTERM waits for sinks to flush', `${SHUTDOWN_TIMEOUT_MS / 1000}s`);
   for (const feature of features) feature.addOptions(command);
@@ -87,6 +91,7 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
   const ancestors = parseAncestors(options.enableAncestors);
   const envNames = parseEnvNames(options);
   const cgroupV1Ssid = resolveCgroupV1Ssid(options.cgroupV1Controller);
+  const redact = parseRedaction(options.redactionFilters);
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new NotPrivilegedError('execscope agent must run as root (it loads BPF programs)');
   }
@@ -120,6 +125,7 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
     containerIdOf: containerIdFromCgroupPath,
     ancestors,
     ...(environmentFilter !== undefined ? { environmentFilter } : {}),
+    ...(redact !== undefined ? { redact } : {}),
   });
   const decoder = new BatchDecoder((error) => logger.debug('decode error', { 'error.code': error.code, 'error.message': error.message }));
   const pipeline = new EventPipeline({ decoder, cache, sinks, metrics, logger, ...(enricher !== undefined ? { enricher } : {}) });
@@ -151,6 +157,7 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
     toWallTime,
     containerIdOf: (file) => containerIdFromProcCgroup(file),
     ...(environmentFilter !== undefined ? { environmentFilter } : {}),
+    ...(redact !== undefined ? { redact } : {}),
   });
   const kernel = kernelProcess(nodeName, toWallTime);
   cache.seed(kernel);
@@ -177,6 +184,11 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
   }
   logger.info('agent ready');
 
+  // logrotate: SIGHUP reopens the export file.
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reopening files');
+    for (const sink of sinks) if (isReopenable(sink)) sink.reopen();
+  });
   await waitForStopSignal(logger);
   ready = false;
   logger.info('stopping: detaching and flushing', { 'shutdown.timeout_ms': shutdownTimeoutMs });
@@ -211,6 +223,18 @@ function waitForStopSignal(logger: Logger): Promise<void> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+function parseRedaction(text: string): Redact | undefined {
+  let redactor: Redactor;
+  try {
+    redactor = Redactor.parse(text);
+  } catch (error: unknown) {
+    if (error instanceof FilterError) throw new ConfigError(error.message, { cause: error });
+    throw error;
+  }
+  if (redactor.empty) return undefined;
+  return (binary, args, env) => redactor.redact(binary, args, env);
 }
 
 function parseAncestors(value: string): boolean {

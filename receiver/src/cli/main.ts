@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ExecscopeError, UsageError, getErrorMessage } from '../errors.js';
 import { registerAgent } from './agent.js';
+import { registerGetEvents } from './getevents.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('execscope')
@@ -12,9 +13,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError(false);
   registerAgent(program);
+  registerGetEvents(program);
   try {
     await program.parseAsync(argv as string[]);
-    return 0;
+    // getevents reports its outcome through process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error: unknown) {
     if (error instanceof CommanderError) {
       // --help and --version end up here with exit code 0.

@@ -12,6 +12,13 @@ import { execIdOf, missingParentExecId } from './exec-id.js';
 import { decodeExitCode } from './exit-status.js';
 import { formatFlags, type FlagWord } from './flags.js';
 
+/** Redaction of a command line and its captured environment (--redaction-filters). */
+export type Redact = (
+  binary: string,
+  args: string,
+  env: readonly EnvVar[] | undefined,
+) => { readonly arguments: string; readonly environmentVariables?: readonly EnvVar[] | undefined };
+
 /** Pure helpers the cache needs from enrichment and filtering; injected so the cache imports none of them. */
 export interface ProcessCacheOptions {
   readonly nodeName: string;
@@ -24,8 +31,8 @@ export interface ProcessCacheOptions {
   readonly containerIdOf: (cgroupPath: string) => string;
   /** Environment variables to put on exec events (undefined: none). */
   readonly environmentFilter?: (entries: readonly EnvVar[]) => readonly EnvVar[];
-  /** Rewrites arguments (and env values) before caching, e.g. --redaction-filters. */
-  readonly redact?: (binary: string, args: string) => string;
+  /** Rewrites arguments and captured environment values before caching (--redaction-filters). */
+  readonly redact?: Redact;
   /** Add `ancestors` (grandparent first) to events. */
   readonly ancestors: boolean;
   readonly now?: () => number;
@@ -234,16 +241,21 @@ export class ProcessCache {
       else if (key === 'TRACESTATE') traceState = value;
       envVars.push({ key, value });
     }
-    const environmentVariables = envVars.length > 0 ? this._opts.environmentFilter?.(envVars) : undefined;
+    let environmentVariables = envVars.length > 0 ? this._opts.environmentFilter?.(envVars) : undefined;
 
-    const rawArgs = formatArguments(rec.argv);
+    let args = formatArguments(rec.argv);
+    if (this._opts.redact !== undefined) {
+      const redacted = this._opts.redact(binary, args, environmentVariables);
+      args = redacted.arguments;
+      environmentVariables = redacted.environmentVariables;
+    }
     const process: Mutable<Process> = {
       execId: execIdOf(this._opts.nodeName, rec.ktime, rec.tgid),
       pid: rec.tgid,
       uid: rec.euid,
       cwd,
       binary,
-      arguments: this._opts.redact !== undefined ? this._opts.redact(binary, rawArgs) : rawArgs,
+      arguments: args,
       // Words were pushed in Tetragon's order, so a join is enough (formatFlags would sort).
       flags: words.join(' '),
       startTime: this._opts.toWallTime(rec.ktime),

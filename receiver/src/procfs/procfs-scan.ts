@@ -8,6 +8,7 @@ import type { EnvVar, Process } from '../model/process.js';
 import { formatArguments } from '../process/arguments.js';
 import { execIdOf, KERNEL_KTIME, missingParentExecId } from '../process/exec-id.js';
 import { formatFlags, type FlagWord } from '../process/flags.js';
+import type { Redact } from '../process/process-cache.js';
 
 /** Linux reports /proc start times in clock ticks of 1/100 s (USER_HZ). */
 const NS_PER_TICK = 10_000_000n;
@@ -18,7 +19,7 @@ export interface ProcfsScanOptions {
   readonly toWallTime: (boottimeNs: bigint) => HrTime;
   readonly containerIdOf: (procCgroupFile: string) => { readonly id: string; readonly path: string };
   readonly environmentFilter?: (entries: readonly EnvVar[]) => readonly EnvVar[];
-  readonly redact?: (binary: string, args: string) => string;
+  readonly redact?: Redact;
 }
 
 export interface ScannedProcess {
@@ -161,8 +162,13 @@ function readOne(opts: ProcfsScanOptions, pid: number): ScannedProcess | undefin
   if (cwd === '/') words.push('rootcwd');
   const inInitTree = container.id !== '' && nsLevel > 0 && nspid === 1;
   if (inInitTree) words.push('inInitTree');
-  const rawArgs = formatArguments(argv);
-  const environmentVariables = opts.environmentFilter?.(env.vars);
+  let args = formatArguments(argv);
+  let environmentVariables = opts.environmentFilter?.(env.vars);
+  if (opts.redact !== undefined) {
+    const redacted = opts.redact(binary, args, environmentVariables);
+    args = redacted.arguments;
+    environmentVariables = redacted.environmentVariables;
+  }
   return {
     emit: true,
     process: {
@@ -170,7 +176,7 @@ function readOne(opts: ProcfsScanOptions, pid: number): ScannedProcess | undefin
       uid: euid,
       cwd,
       binary,
-      arguments: opts.redact !== undefined ? opts.redact(binary, rawArgs) : rawArgs,
+      arguments: args,
       flags: formatFlags(words),
       auid: Number.isFinite(auid) ? auid : 4294967295,
       docker: container.id.slice(0, 31),
