@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { PROJECT_ROOT } from '../../helpers/agent.js';
 import { flattenExportRequest, plainAttributes, plainValue } from '../../helpers/otlp-records.js';
 import type { ReceivedLogRecord } from '../../helpers/otlp-records.js';
@@ -76,28 +77,17 @@ function readFileExport(path: string): ReceivedLogRecord[] {
     .flatMap((line, i) => flattenExportRequest(JSON.parse(line), i).records);
 }
 
-test.serial('every otel-config/collector*.yaml passes `otelcol validate`', async (t) => {
-  t.timeout(BUILD_TIMEOUT_MS + 60_000);
-  const binary = await collectorBinary();
-  const configs = readdirSync(join(PROJECT_ROOT, 'otel-config')).filter((f) => /^collector.*\.yaml$/.test(f));
-  t.true(configs.length > 0);
-  for (const config of configs) {
-    const result = await execFileAsync(binary, ['validate', '--config', join(PROJECT_ROOT, 'otel-config', config)]).then(
-      () => 'valid',
-      (error: unknown) => String((error as { stderr?: unknown }).stderr ?? error),
-    );
-    t.is(result, 'valid', config);
-  }
-});
+interface RunningCollector {
+  readonly child: ChildProcess;
+  readonly log: string[];
+  stop(): Promise<void>;
+}
 
-test.serial('exporter → real Collector (OTLP receiver, batch) → file exporter: records, Resources, trace ids intact', async (t) => {
-  t.timeout(BUILD_TIMEOUT_MS + 120_000);
-  const binary = await collectorBinary();
-  const dir = mkdtempSync(join(tmpdir(), 'execscope-otelcol-'));
-  const out = join(dir, 'logs.json');
-  const port = await freePort();
+/** Runs the Collector: OTLP/gRPC receiver on `port` → batch → file exporter writing OTLP/JSON lines to `out`. */
+async function startCollector(t: ExecutionContext, binary: string, dir: string, port: number, out: string): Promise<RunningCollector> {
+  const config = join(dir, `config-${port}-${Date.now()}.yaml`);
   writeFileSync(
-    join(dir, 'config.yaml'),
+    config,
     [
       'receivers:',
       '  otlp:',
@@ -125,19 +115,54 @@ test.serial('exporter → real Collector (OTLP receiver, batch) → file exporte
       '',
     ].join('\n'),
   );
-  const collector = spawn(binary, ['--config', join(dir, 'config.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const collectorLog: string[] = [];
-  collector.stderr?.on('data', (chunk: Buffer) => collectorLog.push(chunk.toString()));
-  t.teardown(async () => {
-    if (collector.exitCode === null) {
-      collector.kill('SIGTERM');
-      await once(collector, 'exit');
-    }
-  });
-  await waitForPort(port, collector, 30_000).catch((error: unknown) => {
-    t.log(collectorLog.join(''));
+  const child = spawn(binary, ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const log: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  };
+  t.teardown(stop);
+  await waitForPort(port, child, 30_000).catch((error: unknown) => {
+    t.log(log.join(''));
     throw error;
   });
+  return { child, log, stop };
+}
+
+async function waitForFileRecords(path: string, count: number, timeoutMs: number): Promise<ReceivedLogRecord[]> {
+  const deadline = Date.now() + timeoutMs;
+  let records = readFileExport(path);
+  while (records.length < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    records = readFileExport(path);
+  }
+  return records;
+}
+
+test.serial('every otel-config/collector*.yaml passes `otelcol validate`', async (t) => {
+  t.timeout(BUILD_TIMEOUT_MS + 60_000);
+  const binary = await collectorBinary();
+  const configs = readdirSync(join(PROJECT_ROOT, 'otel-config')).filter((f) => /^collector.*\.yaml$/.test(f));
+  t.true(configs.length > 0);
+  for (const config of configs) {
+    const result = await execFileAsync(binary, ['validate', '--config', join(PROJECT_ROOT, 'otel-config', config)]).then(
+      () => 'valid',
+      (error: unknown) => String((error as { stderr?: unknown }).stderr ?? error),
+    );
+    t.is(result, 'valid', config);
+  }
+});
+
+test.serial('exporter → real Collector (OTLP receiver, batch) → file exporter: records, Resources, trace ids intact', async (t) => {
+  t.timeout(BUILD_TIMEOUT_MS + 120_000);
+  const binary = await collectorBinary();
+  const dir = mkdtempSync(join(tmpdir(), 'execscope-otelcol-'));
+  const out = join(dir, 'logs.json');
+  const port = await freePort();
+  const collector = await startCollector(t, binary, dir, port, out);
+  const collectorLog = collector.log;
 
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
   const spanId = '00f067aa0ba902b7';
@@ -153,12 +178,7 @@ test.serial('exporter → real Collector (OTLP receiver, batch) → file exporte
   await sink.close(10_000);
   t.is(metric('execscope_otlp_records_exported_total'), 4);
 
-  const deadline = Date.now() + 20_000;
-  let records = readFileExport(out);
-  while (records.length < 4 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    records = readFileExport(out);
-  }
+  const records = await waitForFileRecords(out, 4, 20_000);
   if (records.length < 4) t.log(collectorLog.join(''));
   t.is(records.length, 4);
 
@@ -202,4 +222,28 @@ test.serial('exporter → real Collector (OTLP receiver, batch) → file exporte
   t.like(plainAttributes(other.resource.attributes), { 'k8s.pod.name': 'tiefighter', 'k8s.deployment.name': 'tie' });
   t.false('k8s.pod.name' in plainAttributes(host.resource.attributes));
   t.is(exec.scope.name, 'execscope');
+});
+
+test.serial('a Collector restart on the same port loses nothing', async (t) => {
+  t.timeout(BUILD_TIMEOUT_MS + 120_000);
+  const binary = await collectorBinary();
+  const dir = mkdtempSync(join(tmpdir(), 'execscope-otelcol-'));
+  const port = await freePort();
+  const before = await startCollector(t, binary, dir, port, join(dir, 'before.json'));
+  const { sink, metric } = createTestSink({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BLRP_SCHEDULE_DELAY: '50' } });
+  t.teardown(() => sink.close(100));
+  for (let pid = 1; pid <= 5; pid++) sink.write(sampleExec({ process: sampleProcess({ pid }) }));
+  t.is((await waitForFileRecords(join(dir, 'before.json'), 5, 20_000)).length, 5);
+  await before.stop();
+  for (let pid = 6; pid <= 10; pid++) sink.write(sampleExec({ process: sampleProcess({ pid }) }));
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  await startCollector(t, binary, dir, port, join(dir, 'after.json'));
+  const after = await waitForFileRecords(join(dir, 'after.json'), 5, 20_000);
+  t.deepEqual(
+    after.map((r) => Number(plainValue(r.attributes['process.pid']))).sort((a, b) => a - b),
+    [6, 7, 8, 9, 10],
+  );
+  await sink.close(5000);
+  t.is(metric('execscope_otlp_records_exported_total'), 10);
+  t.true(metric('execscope_otlp_export_errors_total', { code: 'UNAVAILABLE' }) > 0, 'the outage was seen and retried');
 });
