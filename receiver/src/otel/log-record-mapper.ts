@@ -6,7 +6,7 @@ import type { Context } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import type { LogRecord } from '@opentelemetry/api-logs';
 import type { Resource } from '@opentelemetry/resources';
-import { eventNameOf, recordAttributesOf } from './record-attributes.js';
+import { eventNameOf, RecordAttributeBuilder } from './record-attributes.js';
 import type { ProcessEvent } from './record-attributes.js';
 import type { ResourceCache } from './resource-cache.js';
 import { withRecordResource } from './resource-routing.js';
@@ -34,6 +34,7 @@ export function severityOf(event: ProcessEvent): SeverityNumber {
 export class LogRecordMapper {
   /** One emit context per Resource, so the per-record cost is a lookup, not an allocation. */
   private readonly _contexts = new WeakMap<Resource, Context>();
+  private readonly _attributes = new RecordAttributeBuilder();
 
   constructor(private readonly _options: LogRecordMapperOptions) {}
 
@@ -54,7 +55,7 @@ export class LogRecordMapper {
       // HrTime keeps the nanoseconds; the SDK passes [sec, nsec] through untouched.
       timestamp: [event.time[0], event.time[1]],
       severityNumber: severityOf(event),
-      attributes: recordAttributesOf(event),
+      attributes: this._attributes.build(event),
       context,
     };
     const body = this._options.formatBody(event);

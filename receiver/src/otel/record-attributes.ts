@@ -30,17 +30,23 @@ import {
 import { RECORD_ATTRIBUTE_MAPPING } from '../../../semconv/mapping.js';
 import type { AttributeValueType, RecordAttributeRow } from '../../../semconv/mapping.js';
 import type { ProcessExecEvent, ProcessExitEvent } from '../model/events.js';
-import { hrTimeToRfc3339 } from '../model/hr-time.js';
+import { Rfc3339Formatter } from './rfc3339-formatter.js';
 
 /** The events that become log records. */
 export type ProcessEvent = ProcessExecEvent | ProcessExitEvent;
 
 type ValueOf<T extends AttributeValueType> = T extends 'int' ? number : T extends 'string' ? string : readonly string[];
 
+/** Per-builder state the extractors may use (cached time formatting). */
+interface ExtractContext {
+  readonly creationTime: Rfc3339Formatter;
+  readonly exitTime: Rfc3339Formatter;
+}
+
 /** A plain row yields one value or nothing; a template row yields a name → value map. */
 type ExtractorFor<R extends RecordAttributeRow> = R extends { readonly template: true }
-  ? (event: ProcessEvent) => Readonly<Record<string, ValueOf<R['type']>>> | undefined
-  : (event: ProcessEvent) => ValueOf<R['type']> | undefined;
+  ? (event: ProcessEvent, context: ExtractContext) => Readonly<Record<string, ValueOf<R['type']>>> | undefined
+  : (event: ProcessEvent, context: ExtractContext) => ValueOf<R['type']> | undefined;
 
 type RecordExtractors = { readonly [R in RecordAttributeRow as R['attribute']]: ExtractorFor<R> };
 
@@ -75,11 +81,11 @@ const EXTRACTORS = {
   [ATTR_PROCESS_ARGS_COUNT]: (e) => e.process.argv.length,
   [ATTR_PROCESS_WORKING_DIRECTORY]: (e) => nonEmpty(e.process.cwd),
   [ATTR_PROCESS_USER_ID]: (e) => e.process.uid,
-  [ATTR_PROCESS_CREATION_TIME]: (e) => hrTimeToRfc3339(e.process.startTime),
+  [ATTR_PROCESS_CREATION_TIME]: (e, c) => c.creationTime.format(e.process.startTime),
   [ATTR_PROCESS_EXIT_CODE]: (e) => exitOf(e)?.status,
-  [ATTR_PROCESS_EXIT_TIME]: (e) => {
+  [ATTR_PROCESS_EXIT_TIME]: (e, c) => {
     const exit = exitOf(e);
-    return exit === undefined ? undefined : hrTimeToRfc3339(exit.exitTime);
+    return exit === undefined ? undefined : c.exitTime.format(exit.exitTime);
   },
   'process.environment_variable.<NAME>': (e) => {
     const vars = e.process.environmentVariables;
@@ -102,7 +108,7 @@ const EXTRACTORS = {
   [ATTR_EXECSCOPE_SIGNAL]: (e) => nonEmpty(exitOf(e)?.signal ?? ''),
 } as const satisfies RecordExtractors;
 
-type AnyExtractor = (event: ProcessEvent) => unknown;
+type AnyExtractor = (event: ProcessEvent, context: ExtractContext) => unknown;
 
 /** Rows in table order, each with its extractor, so the hot loop does no lookups by name. */
 const PLAN: readonly { readonly name: string; readonly template: boolean; readonly extract: AnyExtractor }[] =
@@ -112,14 +118,23 @@ const PLAN: readonly { readonly name: string; readonly template: boolean; readon
     extract: EXTRACTORS[row.attribute] as AnyExtractor,
   }));
 
-/** Builds the log record attributes of an event, in mapping-table order. */
-export function recordAttributesOf(event: ProcessEvent): LogAttributes {
-  const out: Record<string, LogAttributes[string]> = {};
-  for (const step of PLAN) {
-    const value = step.extract(event);
-    if (value === undefined) continue;
-    if (step.template) Object.assign(out, value);
-    else out[step.name] = value as LogAttributes[string];
+/** Builds the log record attributes of events, in mapping-table order. One instance per sink. */
+export class RecordAttributeBuilder {
+  private readonly _context: ExtractContext = { creationTime: new Rfc3339Formatter(), exitTime: new Rfc3339Formatter() };
+
+  build(event: ProcessEvent): LogAttributes {
+    const out: Record<string, LogAttributes[string]> = {};
+    for (const step of PLAN) {
+      const value = step.extract(event, this._context);
+      if (value === undefined) continue;
+      if (step.template) Object.assign(out, value);
+      else out[step.name] = value as LogAttributes[string];
+    }
+    return out;
   }
-  return out;
+}
+
+/** The log record attributes of one event (a fresh builder: for tests and one-off use). */
+export function recordAttributesOf(event: ProcessEvent): LogAttributes {
+  return new RecordAttributeBuilder().build(event);
 }

@@ -5,6 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as upstream from '@opentelemetry/semantic-conventions/incubating';
 import test from 'ava';
+import fc from 'fast-check';
+import { hrTimeToRfc3339 } from '../../../receiver/src/model/hr-time.js';
+import { Rfc3339Formatter } from '../../../receiver/src/otel/rfc3339-formatter.js';
 import * as ours from '../../../semconv/attributes.js';
 import { ATTRIBUTE_MAPPING, POD_RESOURCE_ATTRIBUTE_MAPPING, RECORD_ATTRIBUTE_MAPPING } from '../../../semconv/mapping.js';
 import type { AttributeMapping, AttributeValueType } from '../../../semconv/mapping.js';
@@ -170,4 +173,14 @@ test('every mapped semconv name exists in the semantic conventions, and our cons
   }
   t.is(ours.ATTR_K8S_POD_LABEL('app'), upstream.ATTR_K8S_POD_LABEL('app'));
   t.is(ours.ATTR_PROCESS_ENVIRONMENT_VARIABLE('PATH'), upstream.ATTR_PROCESS_ENVIRONMENT_VARIABLE('PATH'));
+});
+
+test('the cached RFC 3339 formatter prints exactly what hrTimeToRfc3339 prints', (t) => {
+  const formatter = new Rfc3339Formatter();
+  const nsec = fc.oneof(fc.integer({ min: 0, max: 999_999_999 }), fc.constantFrom(0, 1, 1_000, 5_000_000, 999_000_000, 999_999_000));
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 1_600_000_000, max: 1_600_000_003 }), nsec), { minLength: 1, maxLength: 20 }), (times) => {
+      for (const time of times) t.is(formatter.format(time), hrTimeToRfc3339(time));
+    }),
+  );
 });
