@@ -18,6 +18,7 @@ import type { TraceContextResolver } from './trace-context.js';
  */
 export type BodyFormatter = (event: ProcessEvent) => string | undefined;
 
+/** What the mapper needs: where Resources and trace contexts come from, and how bodies are rendered. */
 export interface LogRecordMapperOptions {
   readonly resources: ResourceCache;
   readonly traces: TraceContextResolver;

@@ -62,6 +62,7 @@ export interface OtlpFlags {
   readonly maxQueueSize?: number;
 }
 
+/** Defaults where neither a flag nor an OTEL_* variable says otherwise (see docs/otel.md). */
 export const OTLP_DEFAULTS = {
   timeoutMs: 10_000,
   compression: 'none',

@@ -30,6 +30,7 @@ export const OTLP_SCOPE_NAME = 'execscope';
 /** Extra time the batch processor allows one export beyond our own retry budget, so ours always ends first. */
 const EXPORT_TIMEOUT_SLACK_MS = 1000;
 
+/** What the sink takes from the agent. */
 export interface OtlpLogSinkDeps {
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;

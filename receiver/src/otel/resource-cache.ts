@@ -21,6 +21,7 @@ export const DEFAULT_MAX_CACHED_RESOURCES = 4096;
  */
 const POD_SCOPED_KEY = /^(k8s\.(pod|container|namespace|deployment|replicaset|statefulset|daemonset|job|cronjob)\.|container\.)/;
 
+/** Inputs of the agent's base Resource. */
 export interface BaseResourceOptions {
   /** Export node name (NODE_NAME or hostname): host.name. */
   readonly nodeName: string;

@@ -22,6 +22,7 @@ export interface RetryOptions {
   readonly jitter: number;
 }
 
+/** 1 s, ×1.5, at most 5 s, ±20%: the SDK's HTTP exporters' schedule, bounded by the batch budget instead of 5 attempts. */
 export const DEFAULT_RETRY: RetryOptions = { initialDelayMs: 1000, maxDelayMs: 5000, multiplier: 1.5, jitter: 0.2 };
 
 /**
@@ -37,6 +38,7 @@ const RETRYABLE = new Set<number>([
   GrpcStatus.DATA_LOSS,
 ]);
 
+/** The exporter to wrap and how to retry and count. */
 export interface RetryingExporterOptions {
   readonly next: LogRecordExporter;
   /**

@@ -25,6 +25,7 @@ export const envCarrierGetter: TextMapGetter<EnvCarrier> = {
   get: (carrier, key) => carrier[normalizeEnvCarrierKey(key)],
 };
 
+/** How invalid values are reported and how many exec contexts are kept for exits. */
 export interface TraceContextResolverOptions {
   /** Called once per process whose TRACEPARENT is present but invalid. */
   readonly onInvalid: (traceParent: string) => void;

@@ -21,6 +21,7 @@ interface OtlpCommanderFlags {
   readonly otlpMaxQueueSize?: unknown;
 }
 
+/** Dependencies the agent (or a test) can replace. */
 export interface OtlpFeatureOptions {
   /** Where OTEL_* variables are read. Default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
