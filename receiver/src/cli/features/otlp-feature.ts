@@ -102,3 +102,6 @@ function parseFlags(flags: OtlpCommanderFlags): OtlpFlags {
   if (flags.otlpMaxQueueSize !== undefined) out.maxQueueSize = parsePositiveInt('--otlp-max-queue-size', String(flags.otlpMaxQueueSize));
   return out;
 }
+
+/** The feature as the agent registers it: OTEL_* from process.env, compact bodies. */
+export const otlpFeature: AgentFeature = new OtlpFeature();
