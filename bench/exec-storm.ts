@@ -43,6 +43,8 @@ async function runMonitored(workers: number, perWorker: number, binary: string, 
     const cpu1 = cpuSeconds(agent.pid);
     const rss = peakRssMiB(agent.pid);
     const metrics = await (await fetch(`${agent.metricsUrl}/metrics`)).text();
+    const peakInFlight = Number(/^execscope_ring_inflight_peak_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
+    process.stderr.write(`  run ${tag}: peak in-flight ${(peakInFlight / 1048576).toFixed(1)} MiB\n`);
     const kernelDropped = [...metrics.matchAll(/^execscope_kernel_ring_dropped_total\{[^}]*\} (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
     await agent.stop();
     closeSync(fd);
@@ -64,7 +66,7 @@ async function runMonitored(workers: number, perWorker: number, binary: string, 
 
 async function startAgentToFd(fd: number): Promise<{ pid: number; metricsUrl: string; stop: () => Promise<void> }> {
   // startAgent pipes stdout; for a storm we want the JSON sink writing straight into a file.
-  const child = spawn(process.execPath, [join(PROGS, '..', '..', 'bin', 'execscope.js'), 'agent', '-o', 'json', '--metrics-server', '127.0.0.1:0', '--server-address', ''], {
+  const child = spawn(process.execPath, [join(PROGS, '..', '..', '..', 'bin', 'execscope.js'), 'agent', '-o', 'json', '--metrics-server', '127.0.0.1:0', '--server-address', ''], {
     stdio: ['ignore', fd, 'pipe'],
   });
   let metricsUrl = '';

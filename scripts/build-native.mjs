@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const prefix = dirname(dirname(process.execPath));
-const args = ['rebuild', '--release'];
+// configure + build rather than rebuild: rebuild wipes build/ wholesale.
+const args = ['configure', 'build', '--release'];
 if (existsSync(join(prefix, 'include', 'node', 'node_api.h'))) {
   args.push(`--nodedir=${prefix}`);
 } else {

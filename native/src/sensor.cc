@@ -149,7 +149,8 @@ void Sensor::HandOver() {
     delete batch;
     return;
   }
-  mInFlightBytes.fetch_add(bytes);
+  uint64_t inFlight = mInFlightBytes.fetch_add(bytes) + bytes;
+  if (inFlight > mPeakInFlightBytes.load(std::memory_order_relaxed)) mPeakInFlightBytes.store(inFlight, std::memory_order_relaxed);
   mBytes.fetch_add(bytes, std::memory_order_relaxed);
   mBatches.fetch_add(1, std::memory_order_relaxed);
   if (mTsfn.NonBlockingCall(batch) != napi_ok) {
@@ -196,6 +197,7 @@ Napi::Value Sensor::Stats(const Napi::CallbackInfo& info) {
   out.Set("userDroppedRecords", Napi::Number::New(env, static_cast<double>(mDroppedRecords.load())));
   out.Set("userDroppedBatches", Napi::Number::New(env, static_cast<double>(mDroppedBatches.load())));
   out.Set("inFlightBytes", Napi::Number::New(env, static_cast<double>(mInFlightBytes.load())));
+  out.Set("peakInFlightBytes", Napi::Number::New(env, static_cast<double>(mPeakInFlightBytes.load())));
 
   Napi::Array kernel = Napi::Array::New(env, ES_STAT_COUNT);
   int ncpus = libbpf_num_possible_cpus();

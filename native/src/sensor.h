@@ -66,6 +66,7 @@ class Sensor : public Napi::ObjectWrap<Sensor> {
   std::atomic<uint64_t> mDroppedRecords{0};
   std::atomic<uint64_t> mDroppedBatches{0};
   std::atomic<uint64_t> mInFlightBytes{0};
+  std::atomic<uint64_t> mPeakInFlightBytes{0};
 };
 
 }  // namespace execscope

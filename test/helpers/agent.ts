@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 export const CLI = join(PROJECT_ROOT, 'bin', 'execscope.js');
-export const PROGS = join(PROJECT_ROOT, 'build', 'progs');
+export const PROGS = join(PROJECT_ROOT, 'test', 'progs', 'bin');
 
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;

@@ -41,6 +41,8 @@ export class LossMonitor {
     const gaps = m.counter('execscope_sequence_gap_records_total', 'Records missing according to per-CPU sequence numbers.');
     const decodeErrors = m.counter('execscope_decode_errors_total', 'Records that could not be decoded.');
     const cacheSize = m.gauge('execscope_process_cache_size', 'Process images in the cache.');
+    const inFlight = m.gauge('execscope_ring_inflight_bytes', 'Bytes read from the ring and handed to JavaScript but not yet processed.');
+    const peakInFlight = m.gauge('execscope_ring_inflight_peak_bytes', 'Highest execscope_ring_inflight_bytes so far.');
     const evictions = m.counter('execscope_process_cache_evictions_total', 'Process images evicted because the cache was full.');
     const missingParent = m.counter('execscope_process_cache_missing_parent_total', 'Forks and execs whose parent was not in the cache.');
     const unknownExits = m.counter('execscope_process_cache_unknown_exits_total', 'Exits of processes not in the cache.');
@@ -59,6 +61,8 @@ export class LossMonitor {
       gaps.setTotal(_o.decoder.stats.sequenceGaps);
       decodeErrors.setTotal(_o.decoder.stats.errors);
       cacheSize.set(_o.cache.size);
+      inFlight.set(s.inFlightBytes);
+      peakInFlight.set(s.peakInFlightBytes);
       evictions.setTotal(_o.cache.stats.evictions);
       missingParent.setTotal(_o.cache.stats.missingParent);
       unknownExits.setTotal(_o.cache.stats.exitsUnknown);

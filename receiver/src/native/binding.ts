@@ -31,6 +31,8 @@ export interface NativeSensorStats {
   readonly userDroppedRecords: number;
   readonly userDroppedBatches: number;
   readonly inFlightBytes: number;
+  /** Highest inFlightBytes seen: how far JavaScript fell behind the ring at worst. */
+  readonly peakInFlightBytes: number;
   /** Per-CPU kernel counters summed, indexed by the ES_STAT_* slots of bpf/execscope_event.h. */
   readonly kernel: readonly number[];
 }

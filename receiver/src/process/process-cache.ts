@@ -33,6 +33,11 @@ export interface ProcessCacheOptions {
   readonly environmentFilter?: (entries: readonly EnvVar[]) => readonly EnvVar[];
   /** Rewrites arguments and captured environment values before caching (--redaction-filters). */
   readonly redact?: Redact;
+  /**
+   * Most exited images kept for late lookups. Records arrive in order, so nothing needs an image once its
+   * exit is out and no child refers to it; a bounded tail keeps exec storms from filling the cache.
+   */
+  readonly maxReleased?: number;
   /** Add `ancestors` (grandparent first) to events. */
   readonly ancestors: boolean;
   readonly now?: () => number;
@@ -69,9 +74,11 @@ export class ProcessCache {
   /** Entries nothing refers to any more, oldest release first: GC and eviction take from here in O(1). */
   private readonly _released = new Map<string, Entry>();
   private readonly _now: () => number;
+  private readonly _maxReleased: number;
 
   constructor(private readonly _opts: ProcessCacheOptions) {
     this._now = _opts.now ?? Date.now;
+    this._maxReleased = _opts.maxReleased ?? 8192;
   }
 
   /** Adds an image found by the /proc scan (parents must come first); returns it for emission. */
@@ -338,6 +345,13 @@ export class ProcessCache {
     }
     this._released.delete(entry.process.execId);
     this._released.set(entry.process.execId, entry);
+    if (this._released.size > this._maxReleased) {
+      const oldest = this._released.entries().next();
+      if (oldest.done !== true) {
+        this._remove(oldest.value[0], oldest.value[1]);
+        this.stats.gcRemoved++;
+      }
+    }
   }
 
   private _remove(execId: string, entry: Entry): void {

@@ -165,3 +165,15 @@ test('the size bound holds; evictions are counted', (t) => {
   t.true(c.size <= 50);
   t.true(c.stats.evictions >= 150);
 });
+
+test('exited images beyond the released bound are dropped oldest first, live ones kept', (t) => {
+  const c = cache({ maxReleased: 10 });
+  const init = c.onExec(exec(1, 0, 1n, '/sbin/init', ['init']));
+  for (let i = 0; i < 100; i++) {
+    c.onFork(fork(3000 + i, 1, BigInt(10 + i * 3)));
+    c.onExec(exec(3000 + i, 1, BigInt(11 + i * 3), '/bin/true', ['true']));
+    c.onExit(exit(3000 + i, BigInt(12 + i * 3)));
+  }
+  t.truthy(c.get(init.process.execId));
+  t.true(c.size <= 12, `size ${c.size}`);
+});
