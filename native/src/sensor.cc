@@ -4,6 +4,8 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -98,7 +100,13 @@ void Sensor::Load(Napi::Env env) {
   mSkel->rodata->cfg.env_mode = mOptions.envMode;
   mSkel->rodata->cfg.args_max = mOptions.argsMax;
 
+  // The verifier gives up with EAGAIN when a signal is pending for the loading thread (profilers, SIGCHLD,
+  // an early SIGTERM); block signals on this thread for the second or so that verification takes.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &previous);
   err = exec_bpf__load(mSkel);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (err) {
     Destroy();
     ThrowLoadError(env, "load", err);
