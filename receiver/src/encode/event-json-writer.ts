@@ -37,7 +37,7 @@ function codePointCompare(a: string, b: string): number {
   return x.length - y.length;
 }
 
-const PROCESS_CACHE_MAX = 1024;
+const PROCESS_CACHE_MAX = 256;
 
 export class EventJsonWriter {
   private readonly _ts = new TimestampWriter();
@@ -52,18 +52,18 @@ export class EventJsonWriter {
     const ts = this._ts;
     switch (event.kind) {
       case 'process_exec': {
-        let body = `{"process":${this._process(event.process)}`;
-        if (event.parent !== undefined) body += `,"parent":${this._process(event.parent)}`;
-        if (event.ancestors !== undefined && event.ancestors.length > 0) body += `,"ancestors":[${event.ancestors.map((p) => this._process(p)).join(',')}]`;
+        let body = `{"process":${this._process(event.process, false)}`;
+        if (event.parent !== undefined) body += `,"parent":${this._process(event.parent, true)}`;
+        if (event.ancestors !== undefined && event.ancestors.length > 0) body += `,"ancestors":[${event.ancestors.map((p) => this._process(p, true)).join(',')}]`;
         return `{"process_exec":${body}}${this._tail(event.nodeName, event.time)}`;
       }
       case 'process_exit': {
-        let body = `{"process":${this._process(event.process)}`;
-        if (event.parent !== undefined) body += `,"parent":${this._process(event.parent)}`;
+        let body = `{"process":${this._process(event.process, false)}`;
+        if (event.parent !== undefined) body += `,"parent":${this._process(event.parent, true)}`;
         if (event.signal !== '') body += `,"signal":${JSON.stringify(event.signal)}`;
         if (event.status !== 0) body += `,"status":${event.status}`;
         body += `,"time":${ts.write(event.exitTime)}`;
-        if (event.ancestors !== undefined && event.ancestors.length > 0) body += `,"ancestors":[${event.ancestors.map((p) => this._process(p)).join(',')}]`;
+        if (event.ancestors !== undefined && event.ancestors.length > 0) body += `,"ancestors":[${event.ancestors.map((p) => this._process(p, true)).join(',')}]`;
         return `{"process_exit":${body}}${this._tail(event.nodeName, event.time)}`;
       }
       case 'rate_limit_info': {
@@ -77,8 +77,9 @@ export class EventJsonWriter {
     return `${nodeName !== '' ? `,"node_name":${JSON.stringify(nodeName)}` : ''},"time":${this._ts.write(time)}}`;
   }
 
-  private _process(p: Process): string {
-    const cached = this._processCache.get(p);
+  /** `remember`: parents recur (one shell, many children); an event's own process rarely does. */
+  private _process(p: Process, remember: boolean): string {
+    const cached = remember ? this._processCache.get(p) : undefined;
     if (cached !== undefined) return cached;
     let s = '{';
     if (p.execId !== '') s += `"exec_id":${JSON.stringify(p.execId)},`;
@@ -106,8 +107,10 @@ export class EventJsonWriter {
         .join(',')}]`;
     }
     s += '}';
-    if (this._processCache.size >= PROCESS_CACHE_MAX) this._processCache.clear();
-    this._processCache.set(p, s);
+    if (remember) {
+      if (this._processCache.size >= PROCESS_CACHE_MAX) this._processCache.clear();
+      this._processCache.set(p, s);
+    }
     return s;
   }
 

@@ -78,7 +78,7 @@ export class ProcessCache {
 
   constructor(private readonly _opts: ProcessCacheOptions) {
     this._now = _opts.now ?? Date.now;
-    this._maxReleased = _opts.maxReleased ?? 8192;
+    this._maxReleased = _opts.maxReleased ?? 256;
   }
 
   /** Adds an image found by the /proc scan (parents must come first); returns it for emission. */

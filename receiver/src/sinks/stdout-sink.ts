@@ -8,9 +8,12 @@ import type { EventSink } from '../model/sink.js';
 
 export type StdoutFormat = 'json' | 'compact';
 
+const CHUNK_CHARS = 32 * 1024;
+
 export class StdoutSink implements EventSink {
   readonly name = 'stdout';
   private _pending: string[] = [];
+  private _pendingChars = 0;
   private _scheduled = false;
   private _closed = false;
   private readonly _json = new EventJsonWriter();
@@ -32,7 +35,11 @@ export class StdoutSink implements EventSink {
     const line = this._format === 'json' ? this._json.write(event) : encodeEventCompact(event, { color: this._color, timestamps: false });
     if (line === undefined) return;
     this._pending.push(line);
-    if (!this._scheduled) {
+    this._pendingChars += line.length + 1;
+    // Write in chunks well below V8's large-object size (128 KiB): one huge joined string per batch would be
+    // allocated straight into the old generation and make every exec storm a series of full GCs.
+    if (this._pendingChars >= CHUNK_CHARS) this._drain();
+    else if (!this._scheduled) {
       this._scheduled = true;
       setImmediate(() => this._drain());
     }
@@ -58,6 +65,7 @@ export class StdoutSink implements EventSink {
     if (this._pending.length === 0) return;
     const text = `${this._pending.join('\n')}\n`;
     this._pending = [];
+    this._pendingChars = 0;
     this._stream.write(text);
   }
 }
