@@ -150,7 +150,7 @@ export async function run(options: StormOptions = { execs: 200_000, runs: 3, wor
   return results;
 }
 
-if (process.argv[1]?.endsWith('exec-storm.js')) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
     options: { execs: { type: 'string' }, runs: { type: 'string' }, workers: { type: 'string' }, binaries: { type: 'string' } },
   });

@@ -91,6 +91,6 @@ export async function run(processes = 100_000, runs = 5): Promise<Record<string,
   };
 }
 
-if (process.argv[1]?.endsWith('replay.js')) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   console.log(JSON.stringify(await run(), null, 2));
 }
