@@ -2,6 +2,7 @@
 // Exec storm with and without the agent (JSON sink on): throughput ratio, loss by marker, agent CPU and RSS.
 // Usage: node dist/bench/exec-storm.js [--execs N] [--runs R] [--workers 2,4] [--binaries tiny,true]
 
+import { pathToFileURL } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

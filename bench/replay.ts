@@ -1,6 +1,7 @@
 // bench/replay.ts
 // The user-space path alone, on one core: decode → process cache → JSON encode, in events per second.
 
+import { pathToFileURL } from 'node:url';
 import { EventJsonWriter } from '../receiver/src/encode/event-json-writer.js';
 import type { ExecscopeEvent } from '../receiver/src/model/events.js';
 import { ProcessCache } from '../receiver/src/process/process-cache.js';
