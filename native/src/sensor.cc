@@ -143,7 +143,9 @@ void Sensor::HandOver() {
   size_t bytes = batch->size();
   mBatch = new Batch();
   mBatch->reserve(mOptions.batchBytes + 128 * 1024);
-  if (mInFlightBytes.load() + bytes > mOptions.maxInFlightBytes) {
+  uint64_t pending = mInFlightBytes.load();
+  // A batch is always accepted when nothing is pending, so the budget bounds memory without starving.
+  if (pending > 0 && pending + bytes > mOptions.maxInFlightBytes) {
     // JavaScript is this far behind: drop here (counted) rather than grow without bound.
     size_t records = 0;
     for (size_t off = 0; off + sizeof(es_header) <= bytes;) {

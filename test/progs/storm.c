@@ -1,6 +1,7 @@
 // test/progs/storm.c
 // Exec storm for benchmarks: P workers each vfork+exec a binary N times with a unique marker argument.
-// Usage: storm -p WORKERS -n EXECS_PER_WORKER -e BINARY [-t TAG]; prints "execs=<n> seconds=<s>".
+// Usage: storm -p WORKERS -n EXECS_PER_WORKER -e BINARY [-t TAG] [-a PAD_BYTES]; prints "execs=<n> seconds=<s>".
+// -a adds a second argument of PAD_BYTES bytes to every exec (large records).
 #define _GNU_SOURCE
 #include <spawn.h>
 #include <stdio.h>
@@ -12,9 +13,11 @@
 
 extern char **environ;
 
+static char *pad;
+
 static void worker(int id, int n, const char *bin, const char *tag) {
   char marker[96];
-  char *args[] = {(char *)bin, marker, NULL};
+  char *args[] = {(char *)bin, marker, pad, NULL};
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_USEVFORK);
@@ -35,11 +38,17 @@ int main(int argc, char **argv) {
   const char *bin = "/bin/true";
   const char *tag = "storm";
   int opt;
-  while ((opt = getopt(argc, argv, "p:n:e:t:")) != -1) {
+  while ((opt = getopt(argc, argv, "p:n:e:t:a:")) != -1) {
     if (opt == 'p') p = atoi(optarg);
     else if (opt == 'n') n = atoi(optarg);
     else if (opt == 'e') bin = optarg;
     else if (opt == 't') tag = optarg;
+    else if (opt == 'a') {
+      size_t len = (size_t)atol(optarg);
+      pad = malloc(len + 1);
+      memset(pad, 'p', len);
+      pad[len] = 0;
+    }
   }
   struct timespec a, b;
   clock_gettime(CLOCK_MONOTONIC, &a);

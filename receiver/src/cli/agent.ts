@@ -37,6 +37,7 @@ interface AgentOptions {
   processCacheGcInterval: string;
   metricsServer: string;
   rbSize: string;
+  ringUserBudget: string;
   procfs: string;
   cgroupV1Controller?: string;
   enableAncestors: string;
@@ -59,6 +60,7 @@ export function registerAgent(program: Command, features: readonly AgentFeature[
     .option('--process-cache-gc-interval <duration>', 'how often unreferenced processes are collected', '30s')
     .option('--metrics-server <addr>', 'serve Prometheus /metrics, /healthz and /readyz on host:port ("" disables)', '')
     .option('--rb-size <bytes>', 'kernel ring buffer size (e.g. 8M; rounded up to a power of two)', '8M')
+    .option('--ring-user-budget <bytes>', 'records read from the ring but not yet processed, beyond which they are dropped and counted', '256M')
     .option('--procfs <dir>', 'procfs to scan at start (the host /proc in a container)', '/proc')
     .option('--cgroup-v1-controller <name>', 'v1 controller whose cgroup path names containers (default: memory on hybrid hosts, none on cgroup v2)')
     .option('--enable-ancestors <list>', 'add ancestors to events: "base" for exec and exit', '')
@@ -83,6 +85,8 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
   const shutdownTimeoutMs = parseDuration('--shutdown-timeout', options.shutdownTimeout);
   const ringBytes = roundUpPowerOfTwo(Math.max(parseSize('--rb-size', options.rbSize), 4096));
   const argsMax = parsePositiveInt('--args-max', options.argsMax);
+  const userBudget = parseSize('--ring-user-budget', options.ringUserBudget);
+  if (userBudget < 4096) throw new ConfigError(`--ring-user-budget: "${options.ringUserBudget}" is below 4K`);
   if (argsMax > 65535) throw new ConfigError(`--args-max: ${argsMax} is above 65535`);
   const metricsAddress = options.metricsServer === '' ? undefined : parseListenAddress(options.metricsServer);
   if (options.metricsServer !== '' && metricsAddress === undefined) {
@@ -140,7 +144,7 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
         envMode: envNames !== undefined ? ENV_MODE.ALL : ENV_MODE.TRACE_CONTEXT,
         argsMax,
         pollMs: 10,
-        maxInFlightBytes: 256 * 1024 * 1024,
+        maxInFlightBytes: userBudget,
       },
       pipeline.handleBatch,
     );

@@ -1,0 +1,123 @@
+// test/privileged/loss-accounting.test.ts
+// Forced loss: a tiny kernel ring, then a tiny user-space budget, under an exec storm. Every lost event must
+// be counted, and the counts must equal what is missing.
+
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { PROGS, metricValue, startAgent, warnIfNotRoot, type AgentHandle } from '../helpers/agent.js';
+
+const privileged = warnIfNotRoot('loss-accounting.test.ts');
+const t = privileged ? test.serial : test.skip;
+
+interface Ev {
+  process_exec?: { process: { arguments?: string; flags?: string } };
+  process_exit?: { process: { arguments?: string } };
+}
+
+interface Counts {
+  kernelDropped: number;
+  kernelDroppedExec: number;
+  kernelSeenExec: number;
+  userDropped: number;
+  gaps: number;
+}
+
+async function counts(agent: AgentHandle): Promise<Counts> {
+  const text = await agent.metrics();
+  const kernelDroppedExec = metricValue(text, 'execscope_kernel_ring_dropped_total', 'record="exec"') ?? 0;
+  const kernelDropped =
+    kernelDroppedExec +
+    (metricValue(text, 'execscope_kernel_ring_dropped_total', 'record="fork"') ?? 0) +
+    (metricValue(text, 'execscope_kernel_ring_dropped_total', 'record="exit"') ?? 0);
+  return {
+    kernelDropped,
+    kernelDroppedExec,
+    kernelSeenExec: metricValue(text, 'execscope_kernel_records_total', 'record="exec"') ?? 0,
+    userDropped: metricValue(text, 'execscope_user_dropped_records_total') ?? 0,
+    gaps: metricValue(text, 'execscope_sequence_gap_records_total') ?? 0,
+  };
+}
+
+/** Runs the storm, waits for the stream to settle, and returns how many storm (and sentinel) execs produced no event. */
+async function storm(agent: AgentHandle, tag: string, workers: number, perWorker: number, binary: string, padBytes = 0): Promise<number> {
+  const pad = padBytes > 0 ? ['-a', String(padBytes)] : [];
+  const r = spawnSync(join(PROGS, 'storm'), ['-p', String(workers), '-n', String(perWorker), '-e', binary, '-t', tag, ...pad], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`storm failed: ${r.stderr}`);
+  // Sentinel: once its exec is out, everything before it has been processed. With a tiny ring the
+  // sentinel itself may be dropped, so try again until one arrives.
+  let arrived = false;
+  let sentinelsLost = 0;
+  for (let i = 0; i < 20 && !arrived; i++) {
+    const sentinel = `sentinel-${tag}-${i}`;
+    spawnSync('/bin/true', [sentinel]);
+    arrived = await agent.waitForJson<Ev>((e) => e.process_exec?.process.arguments === sentinel, 1000).then(
+      () => true,
+      () => false,
+    );
+    if (!arrived) sentinelsLost++;
+  }
+  if (!arrived) throw new Error('no sentinel exec arrived');
+  // A gap shows only when a later record from the same CPU arrives: end with one exec on every CPU.
+  for (let cpu = 0; cpu < availableParallelism(); cpu++) {
+    const closing = `closing-${tag}-${cpu}`;
+    spawnSync('taskset', ['-c', String(cpu), '/bin/true', closing]);
+    await agent.waitForJson<Ev>((e) => e.process_exec?.process.arguments === closing, 5000);
+  }
+  const seen = new Set<string>();
+  for (const e of agent.jsonEvents<Ev>((ev) => ev.process_exec?.process.arguments?.startsWith(`${tag}-`) === true)) {
+    seen.add(e.process_exec!.process.arguments!);
+  }
+  return workers * perWorker - seen.size + sentinelsLost;
+}
+
+t('a kernel ring too small for the storm: drops counted in the kernel equal the missing exec events', async (tt) => {
+  const agent = await startAgent(['-o', 'json', '--rb-size', '4K', '--metrics-server', '127.0.0.1:0']);
+  try {
+    const before = await counts(agent);
+    const missing = await storm(agent, `ring${process.pid}`, 2, 2500, join(PROGS, 'tiny'));
+    const after = await counts(agent);
+    const droppedExec = after.kernelDroppedExec - before.kernelDroppedExec;
+    tt.log(`missing ${missing} storm execs; kernel dropped ${after.kernelDropped} records (${droppedExec} exec)`);
+    tt.true(droppedExec > 0, 'a 4 KiB ring must overflow under this storm');
+    tt.is(missing, droppedExec, 'every missing exec event is a counted kernel drop');
+    tt.is(after.gaps, after.kernelDropped + after.userDropped, 'sequence numbers see exactly the counted drops');
+    // Every exec the kernel saw is either an event or a counted drop.
+    const nonSeed = agent.jsonEvents<Ev>((e) => e.process_exec !== undefined && !(e.process_exec.process.flags ?? '').includes('procFS')).length;
+    tt.is(nonSeed + after.kernelDroppedExec, after.kernelSeenExec);
+    tt.true(agent.stderrLines.some((l) => l.includes('records lost since the last check')) || after.kernelDropped > 0);
+  } finally {
+    await agent.stop();
+  }
+});
+
+t('a user-space budget too small for a burst: drops counted in user space, sequence gaps agree', async (tt) => {
+  const agent = await startAgent(['-o', 'json', '--ring-user-budget', '4K', '--rb-size', '64M', '--metrics-server', '127.0.0.1:0']);
+  try {
+    // 60 KiB of arguments per exec: batches fill faster than JavaScript takes them.
+    const missing = await storm(agent, `user${process.pid}`, 2, 1500, join(PROGS, 'tiny'), 60 * 1024);
+    const after = await counts(agent);
+    tt.log(`missing ${missing}; user dropped ${after.userDropped}; kernel dropped ${after.kernelDropped}; gaps ${after.gaps}`);
+    tt.is(after.kernelDropped, 0, 'the 64 MiB ring does not overflow');
+    tt.is(after.gaps, after.userDropped, 'every record lost in user space is counted');
+    tt.true(after.userDropped > 0, 'a 4 KiB budget must overflow under this burst');
+    tt.true(missing > 0 && missing <= after.userDropped, 'missing execs are among the counted drops');
+  } finally {
+    await agent.stop();
+  }
+});
+
+t('the agent logs losses as they happen', async (tt) => {
+  const agent = await startAgent(['-o', 'json', '--rb-size', '4K', '--metrics-server', '127.0.0.1:0']);
+  try {
+    await storm(agent, `log${process.pid}`, 2, 1500, join(PROGS, 'tiny'));
+    const stopped = await agent.stop();
+    tt.is(stopped, 0);
+    const warning = agent.stderrLines.find((l) => l.includes('records lost since the last check'));
+    tt.truthy(warning, 'a warning with the counts is logged (at the latest when the agent stops)');
+    tt.regex(warning ?? '', /"lost.kernel_ring":[1-9]/);
+  } finally {
+    await agent.stop();
+  }
+});
