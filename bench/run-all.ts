@@ -7,6 +7,7 @@ import { run as execStorm } from './exec-storm.js';
 import { run as grpcFanout } from './grpc-fanout.js';
 import { run as otlpReplay } from './otlp-replay.js';
 import { run as replay } from './replay.js';
+import { run as stormSinks } from './storm-sinks.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const benches: Record<string, () => Promise<Record<string, number>>> = {
@@ -14,6 +15,7 @@ const benches: Record<string, () => Promise<Record<string, number>>> = {
   'otlp-replay': () => otlpReplay(),
   enrich: () => enrich(),
   'grpc-fanout': () => grpcFanout(),
+  'storm-sinks': () => stormSinks(),
   storm: () => execStorm({ execs: Number(process.env['STORM_EXECS'] ?? 200_000), runs: 3, workers: [2, 4], binaries: ['tiny', 'true'] }),
 };
 const wanted = (process.env['BENCH'] ?? Object.keys(benches).join(',')).split(',');
@@ -21,7 +23,7 @@ const all: Record<string, Record<string, number>> = {};
 for (const name of wanted) {
   const bench = benches[name];
   if (bench === undefined) throw new Error(`unknown benchmark ${name} (have ${Object.keys(benches).join(', ')})`);
-  if (name === 'storm' && !isRoot) {
+  if ((name === 'storm' || name === 'storm-sinks') && !isRoot) {
     process.stderr.write('*** SKIPPING the exec storm: it needs root to load BPF programs ***\n');
     continue;
   }

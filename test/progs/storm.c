@@ -1,7 +1,7 @@
 // test/progs/storm.c
 // Exec storm for benchmarks: P workers each vfork+exec a binary N times with a unique marker argument.
 // Usage: storm -p WORKERS -n EXECS_PER_WORKER -e BINARY [-t TAG] [-a PAD_BYTES]; prints "execs=<n> seconds=<s>".
-// -a adds a second argument of PAD_BYTES bytes to every exec (large records).
+// -a adds a second argument of PAD_BYTES bytes to every exec (large records); -r paces each worker to RATE execs/s.
 #define _GNU_SOURCE
 #include <spawn.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 extern char **environ;
 
 static char *pad;
+static long pace_us;
 
 static void worker(int id, int n, const char *bin, const char *tag) {
   char marker[96];
@@ -30,6 +31,7 @@ static void worker(int id, int n, const char *bin, const char *tag) {
     }
     int status;
     waitpid(pid, &status, 0);
+    if (pace_us > 0) usleep((useconds_t)pace_us);
   }
 }
 
@@ -38,11 +40,12 @@ int main(int argc, char **argv) {
   const char *bin = "/bin/true";
   const char *tag = "storm";
   int opt;
-  while ((opt = getopt(argc, argv, "p:n:e:t:a:")) != -1) {
+  while ((opt = getopt(argc, argv, "p:n:e:t:a:r:")) != -1) {
     if (opt == 'p') p = atoi(optarg);
     else if (opt == 'n') n = atoi(optarg);
     else if (opt == 'e') bin = optarg;
     else if (opt == 't') tag = optarg;
+    else if (opt == 'r') pace_us = 1000000L / atol(optarg);
     else if (opt == 'a') {
       size_t len = (size_t)atol(optarg);
       pad = malloc(len + 1);

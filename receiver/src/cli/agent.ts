@@ -38,6 +38,7 @@ interface AgentOptions {
   metricsServer: string;
   rbSize: string;
   ringUserBudget: string;
+  ringPollInterval: string;
   procfs: string;
   cgroupV1Controller?: string;
   enableAncestors: string;
@@ -60,6 +61,7 @@ export function registerAgent(program: Command, features: readonly AgentFeature[
     .option('--process-cache-gc-interval <duration>', 'how often unreferenced processes are collected', '30s')
     .option('--metrics-server <addr>', 'serve Prometheus /metrics, /healthz and /readyz on host:port ("" disables)', '')
     .option('--rb-size <bytes>', 'kernel ring buffer size (e.g. 8M; rounded up to a power of two)', '8M')
+    .option('--ring-poll-interval <duration>', 'longest a record waits in the ring before the consumer takes it (batching vs latency)', '2ms')
     .option('--ring-user-budget <bytes>', 'records read from the ring but not yet processed, beyond which they are dropped and counted', '256M')
     .option('--procfs <dir>', 'procfs to scan at start (the host /proc in a container)', '/proc')
     .option('--cgroup-v1-controller <name>', 'v1 controller whose cgroup path names containers (default: memory on hybrid hosts, none on cgroup v2)')
@@ -86,6 +88,8 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
   const ringBytes = roundUpPowerOfTwo(Math.max(parseSize('--rb-size', options.rbSize), 4096));
   const argsMax = parsePositiveInt('--args-max', options.argsMax);
   const userBudget = parseSize('--ring-user-budget', options.ringUserBudget);
+  const pollMs = parseDuration('--ring-poll-interval', options.ringPollInterval);
+  if (pollMs < 1 || pollMs > 1000) throw new ConfigError(`--ring-poll-interval: "${options.ringPollInterval}" is not between 1ms and 1s`);
   if (userBudget < 4096) throw new ConfigError(`--ring-user-budget: "${options.ringUserBudget}" is below 4K`);
   if (argsMax > 65535) throw new ConfigError(`--args-max: ${argsMax} is above 65535`);
   const metricsAddress = options.metricsServer === '' ? undefined : parseListenAddress(options.metricsServer);
@@ -143,7 +147,7 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
         cgroupV1Ssid,
         envMode: envNames !== undefined ? ENV_MODE.ALL : ENV_MODE.TRACE_CONTEXT,
         argsMax,
-        pollMs: 10,
+        pollMs,
         maxInFlightBytes: userBudget,
       },
       pipeline.handleBatch,
