@@ -8,7 +8,7 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROGS } from '../test/helpers/agent.js';
+import { AGENT_NODE_FLAGS, PROGS } from '../test/helpers/agent.js';
 import { cpuSeconds, median, peakRssMiB, round } from './proc-stats.js';
 
 interface StormResult {
@@ -67,7 +67,7 @@ async function runMonitored(workers: number, perWorker: number, binary: string, 
 
 async function startAgentToFd(fd: number): Promise<{ pid: number; metricsUrl: string; stop: () => Promise<void> }> {
   // startAgent pipes stdout; for a storm we want the JSON sink writing straight into a file.
-  const child = spawn(process.execPath, [join(PROGS, '..', '..', '..', 'bin', 'execscope.js'), 'agent', '-o', 'json', '--metrics-server', '127.0.0.1:0', '--server-address', ''], {
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, join(PROGS, '..', '..', '..', 'bin', 'execscope.js'), 'agent', '-o', 'json', '--metrics-server', '127.0.0.1:0', '--server-address', ''], {
     stdio: ['ignore', fd, 'pipe'],
   });
   let metricsUrl = '';

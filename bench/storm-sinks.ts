@@ -10,7 +10,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { createSensorsClient, waitForReady } from '../receiver/src/grpc/client.js';
 import { loadTetragonProto } from '../receiver/src/proto/load.js';
 import type { GetEventsResponseMsg } from '../receiver/src/proto/messages.js';
-import { CLI, PROGS } from '../test/helpers/agent.js';
+import { AGENT_NODE_FLAGS, CLI, PROGS } from '../test/helpers/agent.js';
 import { plainAttributes, startOtlpReceiver } from '../test/helpers/otlp-receiver.js';
 import { cpuSeconds, median, round } from './proc-stats.js';
 
@@ -32,7 +32,7 @@ interface Agent {
 }
 
 async function startAgent(args: string[], env: Record<string, string> = {}): Promise<Agent> {
-  const child = spawn(process.execPath, [CLI, 'agent', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, CLI, 'agent', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   await new Promise<void>((resolve, reject) => {
     let buf = '';
     child.stderr!.on('data', (d: Buffer) => {

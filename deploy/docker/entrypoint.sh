@@ -23,4 +23,4 @@ if [[ -d "$config_dir" ]]; then
   done
 fi
 
-exec node "${EXECSCOPE_BIN:-/app/bin/execscope.js}" agent "${args[@]}" "$@"
+exec node --max-semi-space-size=4 "${EXECSCOPE_BIN:-/app/bin/execscope.js}" agent "${args[@]}" "$@"

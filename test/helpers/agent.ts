@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 export const PROJECT_ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 export const CLI = join(PROJECT_ROOT, 'bin', 'execscope.js');
 export const PROGS = join(PROJECT_ROOT, 'test', 'progs', 'bin');
+/** The V8 flags bin/execscope.js's shebang gives the agent, for tests that start it with `node CLI`. */
+export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
 
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
@@ -49,7 +51,7 @@ export interface StartAgentOptions {
 export async function startAgent(args: readonly string[], options: StartAgentOptions = {}): Promise<AgentHandle> {
   // Agents in tests do not take the default gRPC port unless a test asks for one.
   const withServer = args.some((a) => a.startsWith('--server-address')) ? args : [...args, '--server-address', ''];
-  const child = spawn(process.execPath, [CLI, 'agent', ...withServer], {
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, CLI, 'agent', ...withServer], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
