@@ -12,7 +12,11 @@ import { plainAttributes, startOtlpReceiver } from '../helpers/otlp-receiver.js'
 const privileged = warnIfNotRoot('shutdown.test.ts');
 const t = privileged ? test.serial : test.skip;
 
-const count = (lines: readonly string[], kind: string, tag: string) => lines.filter((l) => l.startsWith(`{"${kind}"`) && l.includes(tag)).length;
+/** Events whose own process (not its parent) is one of the storm's execs. */
+const count = (lines: readonly string[], kind: string, tag: string) => {
+  const own = new RegExp(`^\\{"${kind}":\\{"process":\\{[^{}]*"arguments":"${tag}-`);
+  return lines.filter((l) => own.test(l)).length;
+};
 
 t('SIGTERM under load: stdout, the export file and OTLP all get the same events, and the agent exits 0', async (tt) => {
   const dir = mkdtempSync(join(tmpdir(), 'execscope-shutdown-'));
