@@ -24,7 +24,8 @@ t('SIGTERM under load: stdout, the export file and OTLP all get the same events,
   const exportFile = join(dir, 'events.log');
   const tag = `shut${process.pid}`;
   try {
-    const agent = await startAgent(['-o', 'json', '--export-filename', exportFile, '--otlp-endpoint', receiver.url, '--shutdown-timeout', '20s']);
+    // A size limit above what the storm writes, so the file is not rotated under the test.
+    const agent = await startAgent(['-o', 'json', '--export-filename', exportFile, '--export-file-max-size-mb', '1000', '--otlp-endpoint', receiver.url, '--shutdown-timeout', '20s']);
     const storm = spawn(join(PROGS, 'storm'), ['-p', '2', '-n', '20000', '-e', join(PROGS, 'tiny'), '-t', tag], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 800));
     const code = await agent.stop('SIGTERM');
