@@ -9,6 +9,7 @@ import { eventTypeOf, type ExecscopeEvent } from '../model/events.js';
 import type { EventSink } from '../model/sink.js';
 import type { ProcessCache } from '../process/process-cache.js';
 import type { BatchDecoder } from '../wire/decode.js';
+import type { ExecThrottle } from './exec-throttle.js';
 import type { KernelRecord } from '../wire/records.js';
 
 export interface EventPipelineOptions {
@@ -16,6 +17,7 @@ export interface EventPipelineOptions {
   readonly cache: ProcessCache;
   readonly sinks: readonly EventSink[];
   readonly enricher?: EventEnricher;
+  readonly throttle?: ExecThrottle;
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
 }
@@ -77,12 +79,16 @@ export class EventPipeline {
       case 'fork':
         this._opts.cache.onFork(record);
         return;
-      case 'exec':
-        this.emit(this._opts.cache.onExec(record));
+      case 'exec': {
+        const event = this._opts.cache.onExec(record);
+        if (this._opts.throttle === undefined || this._opts.throttle.allowExec(event.process)) this.emit(event);
         return;
-      case 'exit':
-        this.emit(this._opts.cache.onExit(record));
+      }
+      case 'exit': {
+        const event = this._opts.cache.onExit(record);
+        if (this._opts.throttle === undefined || this._opts.throttle.allowExit(event.process)) this.emit(event);
         return;
+      }
     }
   }
 

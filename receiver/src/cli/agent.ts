@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import { containerIdFromCgroupPath, containerIdFromProcCgroup } from '../enrich/container-id.js';
 import { EventPipeline } from '../agent/event-pipeline.js';
+import { ExecThrottle, parseCgroupRate } from '../agent/exec-throttle.js';
 import { LossMonitor } from '../agent/loss-monitor.js';
 import { ConfigError, FilterError, NotPrivilegedError } from '../errors.js';
 import { Redactor } from '../filter/redaction.js';
@@ -46,6 +47,7 @@ interface AgentOptions {
   filterEnvironmentVariables?: string;
   argsMax: string;
   redactionFilters: string;
+  cgroupRate?: string;
   logLevel: string;
   shutdownTimeout: string;
 }
@@ -69,6 +71,7 @@ export function registerAgent(program: Command, features: readonly AgentFeature[
     .option('--enable-process-environment-variables', 'capture environment variables on exec events', false)
     .option('--filter-environment-variables <names>', 'comma-separated names to keep (with the option above)')
     .option('--args-max <bytes>', 'argv bytes recorded per exec (at most 65535)', '65535')
+    .option('--cgroup-rate <events,interval>', 'at most this many exec events per interval per cgroup, e.g. 1000,1s (the rest dropped and counted)')
     .option('--redaction-filters <json>', 'JSON RedactionFilter lines: capture groups in arguments and env values become *****', '')
     .option('--log-level <level>', 'debug, info, warn or error', process.env['EXECSCOPE_LOG_LEVEL'] ?? 'info')
     .option('--shutdown-timeout <duration>', 'how long SIGTERM waits for sinks to flush', `${SHUTDOWN_TIMEOUT_MS / 1000}s`);
@@ -100,6 +103,11 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
   const envNames = parseEnvNames(options);
   const cgroupV1Ssid = resolveCgroupV1Ssid(options.cgroupV1Controller);
   const redact = parseRedaction(options.redactionFilters);
+  const cgroupRate =
+    options.cgroupRate === undefined ? undefined : parseCgroupRate(options.cgroupRate, (v) => parseDuration('--cgroup-rate', v));
+  if (options.cgroupRate !== undefined && cgroupRate === undefined) {
+    throw new ConfigError(`--cgroup-rate: "${options.cgroupRate}" is not <events>,<interval> such as 1000,1s`);
+  }
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new NotPrivilegedError('execscope agent must run as root (it loads BPF programs)');
   }
@@ -136,7 +144,16 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
     ...(redact !== undefined ? { redact } : {}),
   });
   const decoder = new BatchDecoder((error) => logger.debug('decode error', { 'error.code': error.code, 'error.message': error.message }));
-  const pipeline = new EventPipeline({ decoder, cache, sinks, metrics, logger, ...(enricher !== undefined ? { enricher } : {}) });
+  const throttle = cgroupRate === undefined ? undefined : new ExecThrottle({ ...cgroupRate, logger, metrics });
+  const pipeline = new EventPipeline({
+    decoder,
+    cache,
+    sinks,
+    metrics,
+    logger,
+    ...(enricher !== undefined ? { enricher } : {}),
+    ...(throttle !== undefined ? { throttle } : {}),
+  });
 
   let sensor: NativeSensor;
   try {
