@@ -27,6 +27,14 @@ export interface OtlpTlsFiles {
   readonly clientCert?: Buffer;
 }
 
+/** The durable on-disk queue (--otlp-queue-dir): records wait there while the endpoint is away. */
+export interface OtlpQueueOptions {
+  /** Absolute path of the queue directory (created if missing, 0700). */
+  readonly dir: string;
+  /** Bound on the bytes of its segment files (--otlp-queue-max-size-mb); default 256 MiB. */
+  readonly maxBytes: number;
+}
+
 /** Fully resolved settings of the OTLP log sink. */
 export interface OtlpConfig {
   /** The endpoint as configured, scheme included (`http://collector:4317`). */
@@ -49,6 +57,8 @@ export interface OtlpConfig {
   /** OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT (else OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT); default unlimited. */
   readonly attributeValueLengthLimit?: number;
   readonly retry: RetryOptions;
+  /** Present when --otlp-queue-dir is set; otherwise records wait in memory only (the batch queue). */
+  readonly queue?: OtlpQueueOptions;
 }
 
 /** Flag values, already typed by the caller. Any of them beats the environment. */
@@ -60,6 +70,10 @@ export interface OtlpFlags {
   readonly compression?: string;
   readonly timeoutMs?: number;
   readonly maxQueueSize?: number;
+  /** --otlp-queue-dir. */
+  readonly queueDir?: string;
+  /** --otlp-queue-max-size-mb (MiB). */
+  readonly queueMaxSizeMb?: number;
 }
 
 /** Defaults where neither a flag nor an OTEL_* variable says otherwise (see docs/otel.md). */
@@ -69,6 +83,9 @@ export const OTLP_DEFAULTS = {
   batch: { maxQueueSize: 65_536, maxExportBatchSize: 2048, scheduledDelayMs: 1000, exportTimeoutMs: 30_000 },
   attributeCountLimit: 256,
 } as const satisfies Partial<OtlpConfig>;
+
+/** Default bound of the durable queue (--otlp-queue-max-size-mb), in MiB. */
+export const OTLP_QUEUE_DEFAULT_MAX_SIZE_MB = 256;
 
 /** What resolution needs from its surroundings; tests pass their own environment and file reader. */
 export interface OtlpConfigSources {
@@ -128,6 +145,7 @@ export function resolveOtlpConfig(flags: OtlpFlags, sources: OtlpConfigSources):
     sources.warn('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE exceeds the queue size; using the queue size', { 'otel.batch_size': maxExportBatchSize, 'otel.queue_size': maxQueueSize });
     maxExportBatchSize = maxQueueSize;
   }
+  const queue = resolveQueue(flags);
   const serviceName = env.raw('OTEL_SERVICE_NAME')?.trim();
   const valueLimit = env.int('OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT', 1) ?? env.int('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', 1);
 
@@ -150,7 +168,20 @@ export function resolveOtlpConfig(flags: OtlpFlags, sources: OtlpConfigSources):
       env.int('OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT', 1) ?? env.int('OTEL_ATTRIBUTE_COUNT_LIMIT', 1) ?? OTLP_DEFAULTS.attributeCountLimit,
     ...(valueLimit === undefined ? {} : { attributeValueLengthLimit: valueLimit }),
     retry: DEFAULT_RETRY,
+    ...(queue === undefined ? {} : { queue }),
   };
+}
+
+function resolveQueue(flags: OtlpFlags): OtlpQueueOptions | undefined {
+  if (flags.queueDir === undefined) {
+    if (flags.queueMaxSizeMb !== undefined) throw new ConfigError(`--otlp-queue-max-size-mb ${flags.queueMaxSizeMb}: needs --otlp-queue-dir`);
+    return undefined;
+  }
+  const dir = flags.queueDir.trim();
+  if (dir === '') throw new ConfigError('--otlp-queue-dir: the directory is empty');
+  const mb = flags.queueMaxSizeMb ?? OTLP_QUEUE_DEFAULT_MAX_SIZE_MB;
+  if (!Number.isSafeInteger(mb) || mb < 1) throw new ConfigError(`--otlp-queue-max-size-mb: "${mb}" must be a whole number of MiB, at least 1`);
+  return { dir: resolvePath(dir), maxBytes: mb * 1024 * 1024 };
 }
 
 function checkEndpoint(endpoint: string, scheme: string | undefined, warn: OtlpConfigSources['warn']): void {

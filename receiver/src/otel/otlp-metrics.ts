@@ -14,7 +14,13 @@ export type OtlpDropReason =
   /** Written after close() began. */
   | 'closed'
   /** The event could not be mapped to a log record (a bug; logged). */
-  | 'error';
+  | 'error'
+  /** Durable queue only: the oldest records, dropped to keep the queue directory within its size bound. */
+  | 'queue_overflow'
+  /** Durable queue only: records of a frame found torn or corrupt on disk (a crash mid-write, a damaged file). */
+  | 'queue_corrupt'
+  /** Durable queue only: records that could neither be written to disk nor kept in memory (I/O errors; logged). */
+  | 'queue_error';
 
 /** Every metric of the OTLP sink, registered once per agent in its MetricsRegistry. */
 export class OtlpMetrics {
@@ -40,7 +46,7 @@ export class OtlpMetrics {
   constructor(registry: MetricsRegistry) {
     this.emitted = registry.counter('execscope_otlp_records_emitted_total', 'Log records handed to the OpenTelemetry SDK.');
     this.exported = registry.counter('execscope_otlp_records_exported_total', 'Log records acknowledged by the OTLP endpoint.');
-    this.dropped = registry.counter('execscope_otlp_records_dropped_total', 'Log records that never reached the OTLP endpoint, by reason (queue_full, export_failed, shutdown, closed, error).');
+    this.dropped = registry.counter('execscope_otlp_records_dropped_total', 'Log records that never reached the OTLP endpoint, by reason (queue_full, export_failed, shutdown, closed, error, queue_overflow, queue_corrupt, queue_error).');
     this.exports = registry.counter('execscope_otlp_exports_total', 'OTLP export calls by outcome (success, retried, failed).');
     this.exportErrors = registry.counter('execscope_otlp_export_errors_total', 'Failed OTLP export calls by gRPC status.');
     this.invalidTraceparent = registry.counter('execscope_otlp_invalid_traceparent_total', 'TRACEPARENT values in process environments that are not valid W3C traceparents.');
@@ -58,6 +64,11 @@ export class OtlpMetrics {
   emit(count: number): void {
     this._pending += count;
     this.emitted.inc({}, count);
+  }
+
+  /** Counts records an earlier agent left in the durable queue: they are pending here without being emitted. */
+  recover(count: number): void {
+    this._pending += count;
   }
 
   /** Counts records the endpoint acknowledged. */
@@ -80,9 +91,12 @@ export class OtlpMetrics {
     return this._pending;
   }
 
-  /** Counts everything still pending as lost to shutdown and ignores outcomes that arrive later. */
-  settle(): number {
-    const lost = Math.max(0, this._pending);
+  /**
+   * Counts everything still pending as lost to shutdown, except `kept` records left safely in the durable queue
+   * for the next start, and ignores outcomes that arrive later. Returns the number counted lost.
+   */
+  settle(kept = 0): number {
+    const lost = Math.max(0, this._pending - kept);
     this.drop('shutdown', lost);
     this._settled = true;
     return lost;

@@ -209,8 +209,13 @@ export class RetryingLogExporter implements LogRecordExporter {
   }
 }
 
+/** True for the gRPC statuses the OTLP specification calls retryable (without RetryInfo). */
+export function isRetryableGrpcCode(code: number | undefined): boolean {
+  return code !== undefined && RETRYABLE.has(code);
+}
+
 /** The numeric gRPC status of an export error, if it has one. */
-function grpcCodeOf(error: unknown): number | undefined {
+export function grpcCodeOf(error: unknown): number | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
     const code = (error as { code: unknown }).code;
     if (typeof code === 'number') return code;

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { encodeEventCompact } from '../../encode/compact-encoder.js';
 import { ConfigError } from '../../errors.js';
 import type { BodyFormatter } from '../../otel/log-record-mapper.js';
-import { OTLP_DEFAULTS, resolveOtlpConfig } from '../../otel/otlp-config.js';
+import { OTLP_DEFAULTS, OTLP_QUEUE_DEFAULT_MAX_SIZE_MB, resolveOtlpConfig } from '../../otel/otlp-config.js';
 import type { OtlpFlags } from '../../otel/otlp-config.js';
 import type { AgentContext, AgentFeature, StartedFeature } from '../agent-feature.js';
 import { parseDuration, parsePositiveInt } from '../option-parsers.js';
@@ -18,6 +18,8 @@ interface OtlpCommanderFlags {
   readonly otlpCompression?: unknown;
   readonly otlpTimeout?: unknown;
   readonly otlpMaxQueueSize?: unknown;
+  readonly otlpQueueDir?: unknown;
+  readonly otlpQueueMaxSizeMb?: unknown;
 }
 
 /** Dependencies the agent (or a test) can replace. */
@@ -57,6 +59,14 @@ export class OtlpFeature implements AgentFeature {
       .option(
         '--otlp-max-queue-size <n>',
         `log records buffered for OTLP export before new ones are dropped and counted ($OTEL_BLRP_MAX_QUEUE_SIZE; default ${OTLP_DEFAULTS.batch.maxQueueSize})`,
+      )
+      .option(
+        '--otlp-queue-dir <dir>',
+        'keep OTLP records in a bounded queue in this directory until the endpoint accepts them, across restarts (default: in memory only)',
+      )
+      .option(
+        '--otlp-queue-max-size-mb <n>',
+        `size bound of --otlp-queue-dir in MiB; the oldest records are dropped and counted beyond it (default ${OTLP_QUEUE_DEFAULT_MAX_SIZE_MB})`,
       );
   }
 
@@ -80,6 +90,7 @@ export class OtlpFeature implements AgentFeature {
       'otel.compression': config.compression,
       'otel.queue_size': config.batch.maxQueueSize,
       'otel.batch_size': config.batch.maxExportBatchSize,
+      ...(config.queue === undefined ? {} : { 'otel.queue_dir': config.queue.dir, 'otel.queue_max_bytes': config.queue.maxBytes }),
     });
     return { sinks: [sink] };
   }
@@ -101,6 +112,8 @@ function parseFlags(flags: OtlpCommanderFlags): OtlpFlags {
     out.timeoutMs = ms;
   }
   if (flags.otlpMaxQueueSize !== undefined) out.maxQueueSize = parsePositiveInt('--otlp-max-queue-size', String(flags.otlpMaxQueueSize));
+  if (flags.otlpQueueDir !== undefined) out.queueDir = String(flags.otlpQueueDir);
+  if (flags.otlpQueueMaxSizeMb !== undefined) out.queueMaxSizeMb = parsePositiveInt('--otlp-queue-max-size-mb', String(flags.otlpQueueMaxSizeMb));
   return out;
 }
 
