@@ -4,8 +4,12 @@
 /** ktime of the synthetic <kernel> process (pid 0). */
 export const KERNEL_KTIME = 1n;
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 export function execIdOf(nodeName: string, ktime: bigint, pid: number): string {
-  return Buffer.from(`${nodeName}:${ktime}:${pid}`).toString('base64');
+  const id = `${nodeName}:${ktime}:${pid}`;
+  // btoa is ~2.5x faster than a Buffer round trip, but encodes latin1, not UTF-8: ASCII names only.
+  return NON_ASCII.test(nodeName) ? Buffer.from(id).toString('base64') : btoa(id);
 }
 
 /** The id a parent gets when it is not known: ktime 0 (as Tetragon reports untracked parents). */

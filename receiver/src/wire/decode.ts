@@ -53,8 +53,8 @@ export class BatchDecoder {
     }
     const cpu = b.readUInt16LE(off + HEADER.cpu);
     const ktime = b.readBigUInt64LE(off + HEADER.ktime);
-    // Sequence numbers stay far below 2^53 (one per record per CPU).
-    const seq = Number(b.readBigUInt64LE(off + HEADER.seq));
+    // Sequence numbers stay far below 2^53 (one per record per CPU): two u32 reads avoid a BigInt.
+    const seq = b.readUInt32LE(off + HEADER.seq) + b.readUInt32LE(off + HEADER.seq + 4) * 0x1_0000_0000;
     switch (kind) {
       case KIND.EXEC:
         return size < EXEC.SIZE ? this._short(kind, off, size, EXEC.SIZE) : decodeExec(b, off, size, cpu, seq, ktime, (e) => this._fail(e));
@@ -150,7 +150,7 @@ function decodeExec(
     flags: b.readUInt32LE(off + EXEC.flags),
     argsTotal: b.readUInt32LE(off + EXEC.args_total),
     startBoottime: b.readBigUInt64LE(off + EXEC.start_boottime),
-    cgroupId: b.readBigUInt64LE(off + EXEC.cgroup_id),
+    cgroupId: b.readUInt32LE(off + EXEC.cgroup_id) + b.readUInt32LE(off + EXEC.cgroup_id + 4) * 0x1_0000_0000,
     filename: b.toString('utf8', fs, fe),
     argv: splitNulList(b, as, ae),
     cwd: b.toString('utf8', cs, ce),

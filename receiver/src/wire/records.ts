@@ -21,7 +21,8 @@ export interface ExecRecord extends RecordBase {
   readonly flags: number;
   readonly argsTotal: number;
   readonly startBoottime: bigint;
-  readonly cgroupId: bigint;
+  /** cgroup v2 id (kernfs node ids stay below 2^53). */
+  readonly cgroupId: number;
   readonly filename: string;
   /** argv of the new image (the last element may be cut short when flags has TRUNC_ARGS). */
   readonly argv: readonly string[];

@@ -53,3 +53,8 @@ test('relative binaries are joined with the cwd, absolute ones kept', (t) => {
   t.is(absoluteBinary('true', '/bin'), '/bin/true');
   t.is(absoluteBinary('/usr/bin/curl', '/tmp'), '/usr/bin/curl');
 });
+
+test('exec_id encodes the node name as UTF-8, ASCII or not', (t) => {
+  t.is(Buffer.from(execIdOf('nœud-é', 5n, 7), 'base64').toString('utf8'), 'nœud-é:5:7');
+  t.is(execIdOf('node-1', 5n, 7), Buffer.from('node-1:5:7').toString('base64'));
+});

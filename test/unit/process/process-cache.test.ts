@@ -28,7 +28,7 @@ const fork = (tgid: number, ppid: number, ktime: bigint, extra: Partial<ForkReco
 });
 const exec = (tgid: number, ppid: number, ktime: bigint, filename: string, argv: string[], extra: Partial<ExecRecord> = {}): ExecRecord => ({
   kind: 'exec', cpu: 0, seq: 0, ktime, tgid, tid: tgid, ppid, uid: 0, euid: 0, auid: 4294967295, nspid: tgid, pidnsLevel: 0,
-  flags: 0, argsTotal: 0, startBoottime: ktime, cgroupId: 1n, filename, argv, cwd: '/tmp', cgroupV2: '/', cgroupV1: '', env: [], ...extra,
+  flags: 0, argsTotal: 0, startBoottime: ktime, cgroupId: 1, filename, argv, cwd: '/tmp', cgroupV2: '/', cgroupV1: '', env: [], ...extra,
 });
 const exit = (tgid: number, ktime: bigint, exitCode = 0): ExitRecord => ({ kind: 'exit', cpu: 0, seq: 0, ktime, tgid, tid: tgid, exitCode, startBoottime: 0n });
 
