@@ -102,7 +102,7 @@ class ReceiverThread {
 // ---- workload ----------------------------------------------------------------------------------------------
 
 /** 50 pods × 2 containers plus host processes; 1 in 5 events an exit; 1 in 10 processes traced. */
-function workload(count: number): ProcessEvent[] {
+export function workload(count: number): ProcessEvent[] {
   const pods = Array.from({ length: 50 }, (_, p) =>
     [0, 1].map((c) =>
       samplePod({

@@ -667,8 +667,9 @@ async function openCursor(path: string): Promise<FileHandle> {
 }
 
 /**
- * Takes `<dir>/lock` (holding our pid), creating the directory first. A lock whose process is gone, or is this
- * very process (a container restarted with the same pid), is taken over.
+ * Takes `<dir>/lock`, creating the directory first. The lock holds our pid and the process's start time (from
+ * /proc), so a lock left by an agent that is gone is taken over even when its pid now names another process
+ * (after a container restart, pids repeat). A lock naming this very process is ours already.
  */
 function acquireLock(dir: string): string {
   try {
@@ -677,23 +678,26 @@ function acquireLock(dir: string): string {
     throw new ConfigError(`--otlp-queue-dir: cannot create ${JSON.stringify(dir)}: ${getErrorMessage(error)}`, { cause: error });
   }
   const path = join(dir, LOCK_FILE);
+  const self = `${process.pid} ${processStartTime(process.pid) ?? ''}`.trim();
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      writeFileSync(path, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      writeFileSync(path, `${self}\n`, { flag: 'wx', mode: 0o600 });
       return path;
     } catch (error: unknown) {
       if (getErrorCode(error) !== 'EEXIST') {
         throw new ConfigError(`--otlp-queue-dir: cannot write to ${JSON.stringify(dir)}: ${getErrorMessage(error)}`, { cause: error });
       }
     }
-    let owner = Number.NaN;
+    let owner = '';
     try {
-      owner = Number(readFileSync(path, 'utf8').trim());
+      owner = readFileSync(path, 'utf8').trim();
     } catch {
       // Removed meanwhile: try again.
     }
-    if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-      throw new ConfigError(`--otlp-queue-dir: ${JSON.stringify(dir)} is in use by process ${owner} (lock file ${path})`);
+    const [pidText = '', startTime] = owner.split(' ');
+    const pid = Number(pidText);
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid, startTime)) {
+      throw new ConfigError(`--otlp-queue-dir: ${JSON.stringify(dir)} is in use by process ${pid} (lock file ${path})`);
     }
     try {
       unlinkSync(path);
@@ -712,11 +716,24 @@ function releaseLock(path: string): void {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True when `pid` runs and, if the lock recorded one, started at `startTime`. */
+function isAlive(pid: number, startTime: string | undefined): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error: unknown) {
-    return getErrorCode(error) === 'EPERM';
+    if (getErrorCode(error) !== 'EPERM') return false;
+  }
+  if (startTime === undefined) return true;
+  const current = processStartTime(pid);
+  return current === undefined || current === startTime;
+}
+
+/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }

@@ -211,7 +211,7 @@ test('a corrupt frame and a torn tail are skipped and counted; the rest is deliv
   t.is(next.sink.metrics.pending, 0);
 });
 
-test('a directory locked by a live process, and a bound without a directory, are configuration errors', async (t) => {
+test('a directory locked by a live process is a configuration error, a stale lock is taken over; a bound needs a directory', async (t) => {
   const receiver = await startOtlpReceiver();
   t.teardown(() => receiver.close());
   const dir = queueDir(t);
@@ -219,6 +219,12 @@ test('a directory locked by a live process, and a bound without a directory, are
   writeFileSync(join(dir, 'lock'), '1\n');
   const error = t.throws(() => durableSink(t, receiver, dir), { instanceOf: ConfigError });
   t.true(error?.message.includes(dir) === true && error.message.includes('process 1'), error?.message);
+  // The same pid with another start time is a process that took over the number after a restart: stale.
+  writeFileSync(join(dir, 'lock'), '1 999999999999\n');
+  const taken = durableSink(t, receiver, dir);
+  t.regex(readFileSync(join(dir, 'lock'), 'utf8'), new RegExp(`^${process.pid} \\d+\n$`));
+  await taken.sink.close(1000);
+  t.false(readdirSync(dir).includes('lock'), 'close releases the lock');
   t.throws(() => resolveOtlpConfig({ endpoint: receiver.url, queueMaxSizeMb: 10 }, { env: {}, warn: () => {} }), {
     instanceOf: ConfigError,
     message: /--otlp-queue-max-size-mb 10: needs --otlp-queue-dir/,
