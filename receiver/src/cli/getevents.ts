@@ -8,12 +8,24 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { Option, type Command } from 'commander';
 import { decodeResponseJson } from '../encode/json-encoder.js';
 import { ConfigError, FilterError, UsageError, getErrorMessage } from '../errors.js';
-import { createSensorsClient, waitForReady, type SensorsClient } from '../grpc/client.js';
+import { compileFieldFilter } from '../filter/field-filter.js';
+import { compileRe2 } from '../filter/re2.js';
+import { createSensorsClient, lastConnectionError, waitForReady, type SensorsClient } from '../grpc/client.js';
+import { loadClientTls, splitFileList, type ClientTls } from '../grpc/tls.js';
 import { fromProtoResponse } from '../proto/from-proto.js';
 import { loadTetragonProto } from '../proto/load.js';
 import type { GetEventsResponseMsg } from '../proto/messages.js';
 import { EventPrinter } from './event-printer.js';
 import { collectCsv, resolveGetEventsSettings, type GetEventsFlags, type GetEventsSettings } from './getevents-settings.js';
+import { parseGoDuration } from './go-duration.js';
+
+/** getevents' flags: the filter and output flags, plus the client side of the agent's TLS. */
+export interface GetEventsCliFlags extends GetEventsFlags {
+  readonly tlsCertFile?: string;
+  readonly tlsKeyFile?: string;
+  readonly tlsCaCertFiles?: readonly string[];
+  readonly tlsServerName?: string;
+}
 
 /** Everything getevents touches outside itself, injectable for tests. */
 export interface GetEventsIo {
@@ -95,7 +107,9 @@ async function connect(client: SensorsClient, settings: GetEventsSettings, io: G
       return;
     } catch (error: unknown) {
       if (attempt >= settings.retries || io.signal?.aborted === true) {
-        throw new Error(`cannot connect to ${settings.target}: ${getErrorMessage(error)}`, { cause: error });
+        // waitForReady only says the deadline passed; ask once more for the reason (refused, TLS alert, …).
+        const reason = io.signal?.aborted === true ? undefined : await lastConnectionError(client);
+        throw new Error(`cannot connect to ${settings.target}: ${getErrorMessage(error)}${reason !== undefined ? ` (${reason})` : ''}`, { cause: error });
       }
       // Exponential backoff between attempts, as tetra does.
       await sleep(Math.min(1000 * 2 ** attempt, 10_000), io.signal);
@@ -136,10 +150,10 @@ function stream(client: SensorsClient, settings: GetEventsSettings, io: GetEvent
   });
 }
 
-async function runFromServer(settings: GetEventsSettings, io: GetEventsIo, printer: EventPrinter): Promise<number> {
+async function runFromServer(settings: GetEventsSettings, tls: ClientTls | undefined, io: GetEventsIo, printer: EventPrinter): Promise<number> {
   const proto = loadTetragonProto();
   for (;;) {
-    const client = createSensorsClient(proto, settings.target, settings.maxRecvSize);
+    const client = createSensorsClient(proto, settings.target, settings.maxRecvSize, tls);
     try {
       await connect(client, settings, io);
       const result = await stream(client, settings, io, printer);
@@ -162,11 +176,75 @@ async function runFromServer(settings: GetEventsSettings, io: GetEventsIo, print
   }
 }
 
+/** Regex flags and the Filter field each fills. */
+const REGEX_FLAGS = [
+  ['process', '--process'],
+  ['processes', '--processes'],
+  ['pod', '--pod'],
+  ['pods', '--pods'],
+  ['containers', '--containers'],
+  ['namespaceRegex', '--namespace-regex'],
+] as const;
+
+/**
+ * Checks each value against its own flag, so the message names the flag the user typed (the request built
+ * from them would only name the Filter field, e.g. allow_list[0].binary_regex). Throws ConfigError.
+ */
+function checkFlagValues(flags: GetEventsCliFlags): void {
+  for (const [key, flag] of REGEX_FLAGS) {
+    for (const pattern of flags[key] ?? []) {
+      try {
+        compileRe2(pattern, 'regex');
+      } catch (error: unknown) {
+        if (error instanceof FilterError) {
+          const reason = error.message.replace(`invalid regex ${JSON.stringify(pattern)}: `, '');
+          throw new ConfigError(`${flag} ${JSON.stringify(pattern)}: not an RE2 regular expression: ${reason}`, { cause: error });
+        }
+        throw error;
+      }
+    }
+  }
+  for (const [key, flag] of [['includeFields', '--include-fields'], ['excludeFields', '--exclude-fields']] as const) {
+    for (const path of flags[key] ?? []) {
+      try {
+        compileFieldFilter({ fields: { paths: [path] } });
+      } catch (error: unknown) {
+        if (error instanceof FilterError) throw new ConfigError(`${flag} ${JSON.stringify(path)}: ${error.message}`, { cause: error });
+        throw error;
+      }
+    }
+  }
+  // A zero or negative timeout would give up before the first connection attempt.
+  if (flags.timeout !== undefined && parseGoDuration(flags.timeout, '--timeout') <= 0) {
+    throw new ConfigError(`--timeout ${JSON.stringify(flags.timeout)}: expected a positive duration such as 30s`);
+  }
+  if (flags.reconnectWait !== undefined && parseGoDuration(flags.reconnectWait, '--reconnect-wait') < 0) {
+    throw new ConfigError(`--reconnect-wait ${JSON.stringify(flags.reconnectWait)}: must not be negative`);
+  }
+}
+
+/** The client TLS flags as credentials (undefined: plaintext); TLS needs a TCP address. Throws ConfigError. */
+function resolveClientTls(flags: GetEventsCliFlags, target: string): ClientTls | undefined {
+  const tls = loadClientTls({
+    certFile: (flags.tlsCertFile ?? '').trim(),
+    keyFile: (flags.tlsKeyFile ?? '').trim(),
+    caCertFiles: splitFileList(flags.tlsCaCertFiles),
+    serverName: (flags.tlsServerName ?? '').trim(),
+  });
+  if (tls !== undefined && target.startsWith('unix:')) {
+    throw new ConfigError(`--tls-* flags apply to TCP addresses; --server-address ${JSON.stringify(flags.serverAddress)} is a unix socket (the agent serves it without TLS)`);
+  }
+  return tls;
+}
+
 /** Runs getevents with parsed flags; resolves to the exit code (0 done, 1 runtime failure, 2 bad flags). */
-export async function runGetEvents(flags: GetEventsFlags, io: GetEventsIo): Promise<number> {
+export async function runGetEvents(flags: GetEventsCliFlags, io: GetEventsIo): Promise<number> {
   let settings: GetEventsSettings;
+  let tls: ClientTls | undefined;
   try {
+    checkFlagValues(flags);
     settings = resolveGetEventsSettings(flags, io.stdoutIsTty, io.env);
+    tls = resolveClientTls(flags, settings.target);
   } catch (error: unknown) {
     if (error instanceof ConfigError || error instanceof FilterError) {
       io.stderr.write(`${PREFIX}${error.message}\n`);
@@ -175,7 +253,7 @@ export async function runGetEvents(flags: GetEventsFlags, io: GetEventsIo): Prom
     throw error;
   }
   const printer = new EventPrinter(io.stdout, settings.format, settings.compact);
-  return io.stdinIsPiped ? runFromStdin(settings, io, printer) : runFromServer(settings, io, printer);
+  return io.stdinIsPiped ? runFromStdin(settings, io, printer) : runFromServer(settings, tls, io, printer);
 }
 
 /**
@@ -211,6 +289,10 @@ export function registerGetEvents(program: Command, io?: Partial<GetEventsIo>): 
     .addOption(new Option('--reconnect', 'keep reconnecting when the stream fails or ends'))
     .addOption(new Option('--reconnect-wait <duration>', 'wait between reconnections').default('2s'))
     .addOption(new Option('--max-recv-size <bytes>', 'largest gRPC message accepted').default(String(10 * 1024 * 1024)))
+    .addOption(new Option('--tls-ca-cert-files <paths>', 'PEM CA bundles that verify the agent (comma-separated); any --tls-* flag turns TLS on, with the system roots by default').argParser(csv))
+    .addOption(new Option('--tls-cert-file <path>', 'PEM client certificate, for an agent that requires one (mutual TLS)'))
+    .addOption(new Option('--tls-key-file <path>', 'PEM private key of --tls-cert-file'))
+    .addOption(new Option('--tls-server-name <name>', "name to verify in the agent's certificate (and send as SNI) instead of the host in --server-address"))
     .configureOutput({
       writeOut: (s) => getIo().stdout.write(s),
       writeErr: (s) => getIo().stderr.write(s),
@@ -220,7 +302,7 @@ export function registerGetEvents(program: Command, io?: Partial<GetEventsIo>): 
       getIo().setExitCode(2);
       throw new UsageError(error.message, { cause: error });
     })
-    .action(async (flags: GetEventsFlags) => {
+    .action(async (flags: GetEventsCliFlags) => {
       const current = getIo();
       current.setExitCode(await runGetEvents(flags, current));
     });

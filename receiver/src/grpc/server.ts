@@ -1,7 +1,7 @@
 // receiver/src/grpc/server.ts
 // The tetragon.FineGuidanceSensors gRPC server: GetEvents streams, GetHealth and GetVersion.
 
-import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, rename, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import {
   Server,
@@ -21,11 +21,21 @@ import type { MetricsRegistry } from '../metrics.js';
 import { loadTetragonProto, type TetragonProto } from '../proto/load.js';
 import type { GetEventsRequestMsg, GetEventsResponseMsg } from '../proto/messages.js';
 import type { ServerAddress } from './address.js';
+import type { ServerTls } from './tls.js';
 import { EventStream, type ResponseSerializer, type ResponseWriter } from './event-stream.js';
 import { GrpcFanoutSink } from './fanout-sink.js';
 
 /** Default --event-queue-size, as in Tetragon. */
 export const DEFAULT_EVENT_QUEUE_SIZE = 10_000;
+
+/**
+ * Mode of the unix socket: owner and group. Events carry argv and environment values, so never world;
+ * group access lets an operator grant `getevents` to a group (chgrp) without root, as docker.sock does.
+ */
+export const UNIX_SOCKET_MODE = 0o660;
+
+/** sun_path holds 108 bytes with the terminating NUL. */
+const MAX_UNIX_PATH = 107;
 
 export interface GrpcServerOptions {
   readonly address: ServerAddress;
@@ -37,6 +47,8 @@ export interface GrpcServerOptions {
   readonly metrics: MetricsRegistry;
   /** Preloaded .proto definitions (tests share one); loaded from disk when absent. */
   readonly proto?: TetragonProto;
+  /** TLS or mutual TLS (loadServerTls); plaintext when absent. */
+  readonly tls?: ServerTls;
 }
 
 /**
@@ -99,15 +111,8 @@ export class GrpcEventServer {
     const sink = new GrpcFanoutSink(serialize);
     const { address, logger, metrics } = options;
 
-    if (address.kind === 'unix') await prepareSocketPath(address.path);
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(address.target, ServerCredentials.createInsecure(), (error, boundPort) => (error !== null ? reject(error) : resolve(boundPort)));
-    }).catch((error: unknown) => {
-      throw new ExportError(`gRPC server: cannot listen on ${address.target}: ${getErrorMessage(error)}`, { cause: error });
-    });
-    if (address.kind === 'unix') await chmod(address.path, 0o660);
-    const boundTarget = address.kind === 'unix' ? address.target : `${address.host.includes(':') ? `[${address.host}]` : address.host}:${port}`;
-    const instance = new GrpcEventServer(server, sink, boundTarget, address.kind === 'tcp' ? port : 0, address, logger);
+    // Methods are in place before the first client can connect; until start returns they answer "starting".
+    let instance: GrpcEventServer | undefined;
 
     const streams = metrics.gauge('execscope_grpc_streams', 'Open GetEvents streams.').onCollect(() => streams.set(sink.streams.size));
     const dropped = metrics.counter('execscope_grpc_stream_dropped_events_total', 'Events dropped because a GetEvents client queue (--event-queue-size) was full.');
@@ -116,16 +121,38 @@ export class GrpcEventServer {
     const warner = new RateLimitedWarner(logger);
 
     const implementation: UntypedServiceImplementation = {
-      GetEvents: (call: ServerWritableStream<GetEventsRequestMsg, Buffer>) => instance._getEvents(call, options.eventQueueSize, serialize, { dropped, sent, rejected, warner }),
+      GetEvents: (call: ServerWritableStream<GetEventsRequestMsg, Buffer>) => {
+        if (instance === undefined) call.emit('error', { code: status.UNAVAILABLE, details: 'the agent is starting' });
+        else instance._getEvents(call, options.eventQueueSize, serialize, { dropped, sent, rejected, warner });
+      },
       GetHealth: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-        callback(null, { health_status: [{ event: 'HEALTH_STATUS_TYPE_STATUS', status: instance._closed ? 'HEALTH_STATUS_STOPPED' : 'HEALTH_STATUS_RUNNING', details: instance._closed ? 'stopping' : 'running' }] });
+        const [state, details] = instance === undefined ? ['HEALTH_STATUS_STOPPED', 'starting'] : instance._closed ? ['HEALTH_STATUS_STOPPED', 'stopping'] : ['HEALTH_STATUS_RUNNING', 'running'];
+        callback(null, { health_status: [{ event: 'HEALTH_STATUS_TYPE_STATUS', status: state, details }] });
       },
       GetVersion: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         callback(null, { version: options.version });
       },
     };
     server.addService(service, implementation);
-    logger.info('gRPC server: listening', { 'server.address': boundTarget });
+
+    const serverCredentials = options.tls?.credentials ?? ServerCredentials.createInsecure();
+    const bind = (target: string): Promise<number> =>
+      new Promise<number>((resolve, reject) => {
+        server.bindAsync(target, serverCredentials, (error, boundPort) => (error !== null ? reject(error) : resolve(boundPort)));
+      }).catch((error: unknown) => {
+        throw new ExportError(`gRPC server: cannot listen on ${address.target}: ${getErrorMessage(error)}`, { cause: error });
+      });
+    let port: number;
+    try {
+      port = address.kind === 'unix' ? await bindUnixSocket(address.path, bind) : await bind(address.target);
+    } catch (error: unknown) {
+      // A listener bound before the failure would keep the process alive.
+      server.forceShutdown();
+      throw error;
+    }
+    const boundTarget = address.kind === 'unix' ? address.target : `${address.host.includes(':') ? `[${address.host}]` : address.host}:${port}`;
+    instance = new GrpcEventServer(server, sink, boundTarget, address.kind === 'tcp' ? port : 0, address, logger);
+    logger.info('gRPC server: listening', { 'server.address': boundTarget, 'server.tls': options.tls === undefined ? 'off' : options.tls.mutual ? 'mutual' : 'on' });
     return instance;
   }
 
@@ -207,6 +234,32 @@ export class GrpcEventServer {
     });
     if (this._address.kind === 'unix') await unlink(this._address.path).catch(() => undefined);
     this._logger.info('gRPC server: stopped', { 'server.address': this.boundTarget });
+  }
+}
+
+/**
+ * Binds a unix socket that is never reachable with a wider mode than UNIX_SOCKET_MODE: the socket is created
+ * in a fresh 0700 directory next to its final path, chmod-ed there, then renamed into place (binding in place
+ * and chmod-ing after would leave a window with the umask's mode).
+ */
+async function bindUnixSocket(socketPath: string, bind: (target: string) => Promise<number>): Promise<number> {
+  await prepareSocketPath(socketPath);
+  const privateDir = await mkdtemp(path.join(path.dirname(socketPath), '.execscope-'));
+  const staged = path.join(privateDir, 's');
+  try {
+    if (Buffer.byteLength(staged) > MAX_UNIX_PATH) {
+      // No room for the staging directory in sun_path: bind in place and narrow the mode at once.
+      const port = await bind(`unix://${socketPath}`);
+      await chmod(socketPath, UNIX_SOCKET_MODE);
+      return port;
+    }
+    const port = await bind(`unix://${staged}`);
+    await chmod(staged, UNIX_SOCKET_MODE);
+    await rename(staged, socketPath);
+    return port;
+  } finally {
+    await unlink(staged).catch(() => undefined);
+    await rmdir(privateDir).catch(() => undefined);
   }
 }
 

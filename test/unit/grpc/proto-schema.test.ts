@@ -91,7 +91,8 @@ test('grpc feature: options, disabled by "", bad queue size, started sink', asyn
   const command = new Command('agent');
   grpcFeature.addOptions(command);
   command.parse(['--server-address', '127.0.0.1:0', '--event-queue-size', '50'], { from: 'user' });
-  t.deepEqual(command.opts(), { serverAddress: '127.0.0.1:0', eventQueueSize: '50' });
+  const tlsDefaults = { serverTlsCertFile: '', serverTlsKeyFile: '', serverTlsClientCaFiles: [], serverAllowInsecureRemote: false };
+  t.deepEqual(command.opts(), { serverAddress: '127.0.0.1:0', eventQueueSize: '50', ...tlsDefaults });
   const context = { logger: silentLogger, metrics: new MetricsRegistry(), nodeName: 'n' };
   t.is(await grpcFeature.start({ serverAddress: '', eventQueueSize: '10' }, context), undefined);
   await t.throwsAsync(grpcFeature.start({ serverAddress: '127.0.0.1:0', eventQueueSize: '0' }, context), { instanceOf: ConfigError, message: /--event-queue-size "0"/ });
@@ -104,5 +105,5 @@ test('grpc feature: options, disabled by "", bad queue size, started sink', asyn
   const defaults = new Command('agent');
   grpcFeature.addOptions(defaults);
   defaults.parse([], { from: 'user' });
-  t.deepEqual(defaults.opts(), { serverAddress: 'localhost:54321', eventQueueSize: '10000' });
+  t.deepEqual(defaults.opts(), { serverAddress: 'localhost:54321', eventQueueSize: '10000', ...tlsDefaults });
 });

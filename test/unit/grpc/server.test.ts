@@ -1,7 +1,8 @@
 // test/unit/grpc/server.test.ts
 // A real gRPC server and clients built from our .proto in one process: streaming, filters, errors, slow clients.
 
-import { stat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -240,6 +241,38 @@ test('unix socket: mode 0660, stale socket replaced, clients connect', async (t)
     c.close();
   } finally {
     await server.close(1000);
+  }
+});
+
+test.serial('unix socket: never visible with a wider mode, whatever the umask', async (t) => {
+  const dir = path.join(tmpdir(), `execscope-grpc-umask-${process.pid}-${Date.now()}`);
+  const socket = path.join(dir, 'agent.sock');
+  const seen = new Set<number>();
+  let polling = true;
+  // Poll the final path on every turn of the event loop while the server binds.
+  const poll = (): void => {
+    try {
+      seen.add(lstatSync(socket).mode & 0o777);
+    } catch {
+      // not there yet
+    }
+    if (polling) setImmediate(poll);
+  };
+  const umask = process.umask(0);
+  poll();
+  let started: GrpcEventServer | undefined;
+  try {
+    started = (await startServer(`unix://${socket}`)).server;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    polling = false;
+    process.umask(umask);
+  }
+  try {
+    t.deepEqual([...seen], [0o660]);
+    t.deepEqual(await readdir(dir), ['agent.sock'], 'no staging directory left behind');
+  } finally {
+    await started.close(1000);
   }
 });
 
