@@ -90,6 +90,11 @@ interface Frame extends QueuedFrame {
   state: 'queued' | 'sending' | 'done';
 }
 
+/** One shape for every frame (a long outage may queue hundreds of thousands of them). */
+function makeFrame(id: number, records: number, length: number, segment: Segment | undefined, offset: number, onDisk: boolean, bytes: Uint8Array | undefined, held: Frame['held']): Frame {
+  return { id, records, length, segment, offset, onDisk, bytes, held, sending: undefined, state: 'queued' };
+}
+
 const DEFAULT_SYNC_INTERVAL_MS = 1000;
 const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
 const MIN_SEGMENT_BYTES = 32 * 1024;
@@ -150,7 +155,7 @@ export class DurableQueue {
       this._segments.push(segment);
       this._diskBytes += segment.size;
       for (const scanned of frames) {
-        this._frames.push({ id: this._nextId++, records: scanned.records, length: scanned.length, segment, offset: scanned.offset, onDisk: true, bytes: undefined, held: 'none', sending: undefined, state: 'queued' });
+        this._frames.push(makeFrame(this._nextId++, scanned.records, scanned.length, segment, scanned.offset, true, undefined, 'none'));
         this._records += scanned.records;
       }
     }
@@ -363,7 +368,7 @@ export class DurableQueue {
         this._diskBytes += frameBytes;
         const cached = this._cachedBytes + payload.byteLength <= this._cacheBytes;
         if (cached) this._cachedBytes += payload.byteLength;
-        this._push({ records, length: payload.byteLength, segment, offset, onDisk: true, bytes: cached ? payload : undefined, held: cached ? 'cache' : 'none' });
+        this._push(makeFrame(this._nextId++, records, payload.byteLength, segment, offset, true, cached ? payload : undefined, cached ? 'cache' : 'none'));
         return;
       } catch (error: unknown) {
         this._ioError('write', error);
@@ -377,11 +382,11 @@ export class DurableQueue {
       return;
     }
     this._memoryBytes += payload.byteLength;
-    this._push({ records, length: payload.byteLength, segment: this._active, offset: 0, onDisk: false, bytes: payload, held: 'memory' });
+    this._push(makeFrame(this._nextId++, records, payload.byteLength, this._active, 0, false, payload, 'memory'));
   }
 
-  private _push(frame: Omit<Frame, 'id' | 'sending' | 'state'>): void {
-    this._frames.push({ ...frame, id: this._nextId++, sending: undefined, state: 'queued' });
+  private _push(frame: Frame): void {
+    this._frames.push(frame);
     if (frame.segment !== undefined) frame.segment.live++;
     this._records += frame.records;
     this._publish();
