@@ -238,7 +238,14 @@ export class DurableQueue {
     if (f.sending !== undefined) return f.sending;
     return this._enqueueIo(async () => {
       const segment = f.segment;
-      if (f.state === 'done' || segment === undefined) return f.bytes ?? f.sending;
+      if (f.state === 'done') return undefined;
+      const held = f.bytes ?? f.sending;
+      if (held !== undefined) return held;
+      if (segment === undefined) {
+        // Neither on disk nor in memory: cannot happen by construction; never leave the consumer spinning on it.
+        this._finish(f, 'queue_error');
+        return undefined;
+      }
       try {
         segment.handle ??= await open(segment.path, 'r');
         const data = Buffer.allocUnsafe(FRAME_HEADER_BYTES + f.length);
