@@ -46,6 +46,7 @@ export class QueueDrainer {
     this._random = _options.random ?? Math.random;
   }
 
+  /** Starts sending (once); the queue may already hold frames from an earlier run. */
   start(): void {
     this._running ??= this._run().catch((error: unknown) => {
       // A bug, not an I/O failure (those are handled where they occur): say so rather than stall silently.

@@ -29,6 +29,7 @@ export const CURSOR_BYTES = 24;
 /** File names: `00000000000000000001.seg`, so that a name sort is a sequence sort. */
 const SEGMENT_NAME = /^(\d{20})\.seg$/;
 
+/** The file name of segment `seq`. */
 export function segmentFileName(seq: number): string {
   return `${String(seq).padStart(20, '0')}.seg`;
 }
@@ -41,6 +42,7 @@ export function parseSegmentFileName(name: string): number | undefined {
   return Number.isSafeInteger(seq) ? seq : undefined;
 }
 
+/** The 8 bytes every segment file starts with. */
 export function encodeSegmentHeader(): Buffer {
   const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
   header.writeUInt32LE(SEGMENT_MAGIC, 0);
@@ -148,6 +150,7 @@ export interface QueueCursor {
   readonly offset: number;
 }
 
+/** The cursor file's content. */
 export function encodeCursor(cursor: QueueCursor): Buffer {
   const out = Buffer.alloc(CURSOR_BYTES);
   out.writeUInt32LE(CURSOR_MAGIC, 0);
