@@ -6,8 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
+import { Command } from 'commander';
+import { OtlpFeature } from '../../../receiver/src/cli/features/otlp-feature.js';
 import { ConfigError } from '../../../receiver/src/errors.js';
-import { JsonLogger } from '../../../receiver/src/logger.js';
+import { JsonLogger, silentLogger } from '../../../receiver/src/logger.js';
+import { MetricsRegistry } from '../../../receiver/src/metrics.js';
 import { resolveOtlpConfig } from '../../../receiver/src/otel/otlp-config.js';
 import { decodeFrameHeader, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from '../../../receiver/src/otel/queue-segment-format.js';
 import { startOtlpReceiver } from '../../helpers/otlp-receiver.js';
@@ -231,4 +234,26 @@ test('a directory locked by a live process is a configuration error, a stale loc
   });
   const config = resolveOtlpConfig({ endpoint: receiver.url, queueDir: 'relative/queue' }, { env: {}, warn: () => {} });
   t.deepEqual(config?.queue, { dir: join(process.cwd(), 'relative/queue'), maxBytes: 256 * 1024 * 1024 });
+});
+
+test('the agent flags: --otlp-queue-dir and --otlp-queue-max-size-mb, checked and naming bad values', async (t) => {
+  const receiver = await startOtlpReceiver();
+  t.teardown(() => receiver.close());
+  const dir = queueDir(t);
+  const feature = new OtlpFeature({ env: {} });
+  const parse = (args: string[]): Record<string, unknown> => {
+    const command = new Command('agent').exitOverride();
+    feature.addOptions(command);
+    command.parse(['--otlp-endpoint', receiver.url, ...args], { from: 'user' });
+    return command.opts();
+  };
+  const context = { logger: silentLogger, metrics: new MetricsRegistry(), nodeName: 'n' };
+  const started = await feature.start(parse(['--otlp-queue-dir', dir, '--otlp-queue-max-size-mb', '3']), context);
+  t.is(context.metrics.find('execscope_otlp_disk_queue_capacity_bytes')?.get(), 3 * 1024 * 1024);
+  t.true(readdirSync(dir).includes('lock'));
+  for (const sink of started?.sinks ?? []) await sink.close(1000);
+  const other = { ...context, metrics: new MetricsRegistry() };
+  await t.throwsAsync(feature.start(parse(['--otlp-queue-dir', dir, '--otlp-queue-max-size-mb', '0']), other), { instanceOf: ConfigError, message: /--otlp-queue-max-size-mb: "0"/ });
+  await t.throwsAsync(feature.start(parse(['--otlp-queue-max-size-mb', '5']), other), { instanceOf: ConfigError, message: /needs --otlp-queue-dir/ });
+  await t.throwsAsync(feature.start(parse(['--otlp-queue-dir', '']), other), { instanceOf: ConfigError, message: /--otlp-queue-dir: the directory is empty/ });
 });
