@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "execscope",
-      "sources": ["native/src/addon.cc", "native/src/sensor.cc", "native/src/libbpf_log.cc"],
+      "sources": ["native/src/addon.cc", "native/src/sensor.cc", "native/src/libbpf_log.cc", "native/src/drop_caps.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "bpf",

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 
+#include "drop_caps.h"
 #include "execscope_event.h"
 #include "sensor.h"
 
@@ -112,6 +113,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Sensor", Sensor::Init(env));
   exports.Set("layout", Napi::Function::New(env, Layout));
   exports.Set("clocks", Napi::Function::New(env, Clocks));
+  exports.Set("dropCapabilities", Napi::Function::New(env, DropCapabilities));
   return exports;
 }
 

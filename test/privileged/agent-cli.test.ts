@@ -2,6 +2,7 @@
 // The agent as a program: flags, exit codes, compact output, signals, ancestors, env capture, redaction.
 
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import { CLI, metricValue, startAgent, warnIfNotRoot } from '../helpers/agent.js';
 
@@ -122,5 +123,44 @@ t('the metrics server serves /healthz, /readyz and the documented metrics', asyn
     tt.true((metricValue(text, 'execscope_kernel_records_total', 'record="exec"') ?? 0) >= 1);
   } finally {
     await agent.stop();
+  }
+});
+
+/** CapEff of every thread of a process, and whether the thread blocks every catchable signal. */
+function threadCaps(pid: number): { tid: string; capEff: bigint; capBnd: bigint; blocksAll: boolean }[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    const field = (name: string) => BigInt(`0x${new RegExp(`^${name}:\\s+([0-9a-f]+)`, 'm').exec(status)?.[1] ?? '0'}`);
+    return {
+      tid,
+      capEff: field('CapEff'),
+      capBnd: field('CapBnd'),
+      // Node's SIGUSR1 watcher thread blocks every signal and cannot be reached; it only starts the inspector.
+      blocksAll: (field('SigBlk') & 0x7ffbfeffn) === 0x7ffbfeffn,
+    };
+  });
+}
+
+t('once attached, the agent holds no capability (but with --keep-capabilities)', async (tt) => {
+  const agent = await startAgent(['--metrics-server', '127.0.0.1:0']);
+  try {
+    const threads = threadCaps(agent.child.pid!);
+    const privilegedThreads = threads.filter((th) => th.capEff !== 0n || th.capBnd !== 0n);
+    tt.true(threads.length > 3);
+    tt.true(privilegedThreads.length <= 1, `threads still privileged: ${JSON.stringify(privilegedThreads.map((th) => th.tid))}`);
+    for (const th of privilegedThreads) tt.true(th.blocksAll, `thread ${th.tid} kept capabilities without blocking signals`);
+    // Still fully working without them: events, metrics from the BPF maps.
+    spawnSync('/bin/true', [marker('nocaps')]);
+    await new Promise((r) => setTimeout(r, 200));
+    tt.true((metricValue(await agent.metrics(), 'execscope_kernel_records_total', 'record="exec"') ?? 0) >= 1);
+  } finally {
+    await agent.stop();
+  }
+  const keeper = await startAgent(['--keep-capabilities']);
+  try {
+    const kept = threadCaps(keeper.child.pid!);
+    tt.true(kept.every((th) => th.capEff !== 0n), JSON.stringify(kept.map((th) => th.capEff.toString(16))));
+  } finally {
+    await keeper.stop();
   }
 });

@@ -41,7 +41,13 @@ async function counts(agent: AgentHandle): Promise<Counts> {
 }
 
 /** Runs the storm, waits for the stream to settle, and returns how many storm (and sentinel) execs produced no event. */
-async function storm(agent: AgentHandle, tag: string, workers: number, perWorker: number, binary: string, padBytes = 0): Promise<number> {
+/** What a storm run left missing, and how many execs this test itself caused (storm, sentinels, closers). */
+interface StormOutcome {
+  missing: number;
+  ownExecs: number;
+}
+
+async function storm(agent: AgentHandle, tag: string, workers: number, perWorker: number, binary: string, padBytes = 0): Promise<StormOutcome> {
   const pad = padBytes > 0 ? ['-a', String(padBytes)] : [];
   const r = spawnSync(join(PROGS, 'storm'), ['-p', String(workers), '-n', String(perWorker), '-e', binary, '-t', tag, ...pad], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`storm failed: ${r.stderr}`);
@@ -49,7 +55,9 @@ async function storm(agent: AgentHandle, tag: string, workers: number, perWorker
   // sentinel itself may be dropped, so try again until one arrives.
   let arrived = false;
   let sentinelsLost = 0;
+  let sentinels = 0;
   for (let i = 0; i < 20 && !arrived; i++) {
+    sentinels++;
     const sentinel = `sentinel-${tag}-${i}`;
     spawnSync('/bin/true', [sentinel]);
     arrived = await agent.waitForJson<Ev>((e) => e.process_exec?.process.arguments === sentinel, 1000).then(
@@ -69,19 +77,25 @@ async function storm(agent: AgentHandle, tag: string, workers: number, perWorker
   for (const e of agent.jsonEvents<Ev>((ev) => ev.process_exec?.process.arguments?.startsWith(`${tag}-`) === true)) {
     seen.add(e.process_exec!.process.arguments!);
   }
-  return workers * perWorker - seen.size + sentinelsLost;
+  const cpus = availableParallelism();
+  // storm itself, its execs, the sentinels, and per CPU a taskset that execs /bin/true
+  const ownExecs = 1 + workers * perWorker + sentinels + 2 * cpus;
+  return { missing: workers * perWorker - seen.size + sentinelsLost, ownExecs };
 }
 
 t('a kernel ring too small for the storm: drops counted in the kernel equal the missing exec events', async (tt) => {
   const agent = await startAgent(['-o', 'json', '--rb-size', '4K', '--metrics-server', '127.0.0.1:0']);
   try {
     const before = await counts(agent);
-    const missing = await storm(agent, `ring${process.pid}`, 2, 2500, join(PROGS, 'tiny'));
+    const { missing, ownExecs } = await storm(agent, `ring${process.pid}`, 2, 2500, join(PROGS, 'tiny'));
     const after = await counts(agent);
     const droppedExec = after.kernelDroppedExec - before.kernelDroppedExec;
-    tt.log(`missing ${missing} storm execs; kernel dropped ${after.kernelDropped} records (${droppedExec} exec)`);
+    // Execs of other processes on the machine meanwhile may be dropped too; they are the only slack allowed.
+    const unrelated = Math.max(0, after.kernelSeenExec - before.kernelSeenExec - ownExecs);
+    tt.log(`missing ${missing} storm execs; kernel dropped ${after.kernelDropped} records (${droppedExec} exec); ${unrelated} unrelated execs`);
     tt.true(droppedExec > 0, 'a 4 KiB ring must overflow under this storm');
-    tt.is(missing, droppedExec, 'every missing exec event is a counted kernel drop');
+    tt.true(missing <= droppedExec && droppedExec <= missing + unrelated, 'every missing exec event is a counted kernel drop');
+    if (unrelated === 0) tt.is(missing, droppedExec);
     tt.is(after.gaps, after.kernelDropped + after.userDropped, 'sequence numbers see exactly the counted drops');
     // Every exec the kernel saw is either an event or a counted drop.
     const nonSeed = agent.jsonEvents<Ev>((e) => e.process_exec !== undefined && !(e.process_exec.process.flags ?? '').includes('procFS')).length;
@@ -96,7 +110,7 @@ t('a user-space budget too small for a burst: drops counted in user space, seque
   const agent = await startAgent(['-o', 'json', '--ring-user-budget', '4K', '--rb-size', '64M', '--metrics-server', '127.0.0.1:0']);
   try {
     // 60 KiB of arguments per exec: batches fill faster than JavaScript takes them.
-    const missing = await storm(agent, `user${process.pid}`, 2, 1500, join(PROGS, 'tiny'), 60 * 1024);
+    const { missing } = await storm(agent, `user${process.pid}`, 2, 1500, join(PROGS, 'tiny'), 60 * 1024);
     const after = await counts(agent);
     tt.log(`missing ${missing}; user dropped ${after.userDropped}; kernel dropped ${after.kernelDropped}; gaps ${after.gaps}`);
     tt.is(after.kernelDropped, 0, 'the 64 MiB ring does not overflow');

@@ -48,6 +48,7 @@ interface AgentOptions {
   argsMax: string;
   redactionFilters: string;
   cgroupRate?: string;
+  keepCapabilities: boolean;
   logLevel: string;
   shutdownTimeout: string;
 }
@@ -72,6 +73,7 @@ export function registerAgent(program: Command, features: readonly AgentFeature[
     .option('--filter-environment-variables <names>', 'comma-separated names to keep (with the option above)')
     .option('--args-max <bytes>', 'argv bytes recorded per exec (at most 65535)', '65535')
     .option('--cgroup-rate <events,interval>', 'at most this many exec events per interval per cgroup, e.g. 1000,1s (the rest dropped and counted)')
+    .option('--keep-capabilities', 'do not drop capabilities once the programs are attached and /proc is read', false)
     .option('--redaction-filters <json>', 'JSON RedactionFilter lines: capture groups in arguments and env values become *****', '')
     .option('--log-level <level>', 'debug, info, warn or error', process.env['EXECSCOPE_LOG_LEVEL'] ?? 'info')
     .option('--shutdown-timeout <duration>', 'how long SIGTERM waits for sinks to flush', `${SHUTDOWN_TIMEOUT_MS / 1000}s`);
@@ -206,6 +208,13 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
     metricsServer = new MetricsServer(metrics, { ready: () => ready, healthy: () => true });
     const bound = await metricsServer.listen(metricsAddress.host, metricsAddress.port);
     logger.info('metrics server listening', { 'server.address': bound.address, 'server.port': bound.port });
+  }
+  // Everything privileged is done (programs attached, /proc read, sockets bound): keep no capability.
+  if (!options.keepCapabilities) {
+    const dropped = binding.dropCapabilities();
+    const attrs = { 'process.threads': dropped.threads, 'capabilities.threads_still_privileged': dropped.remaining.length };
+    if (dropped.remaining.length > 1) logger.warn('capabilities: some threads could not be reached', { ...attrs, 'thread.ids': dropped.remaining });
+    else logger.info('capabilities dropped', attrs);
   }
   logger.info('agent ready');
 

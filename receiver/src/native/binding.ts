@@ -47,6 +47,8 @@ export interface NativeBinding {
   readonly Sensor: new (options: SensorOptions, onBatch: (batch: Buffer) => void) => NativeSensor;
   layout(): Readonly<Record<string, number>> & { readonly constants: Readonly<Record<string, number>> };
   clocks(): { readonly boottimeNs: bigint; readonly realtimeNs: bigint };
+  /** Drops every capability from every thread that can be reached; reports the threads that still hold some. */
+  dropCapabilities(): { readonly threads: number; readonly signalled: number; readonly remaining: readonly number[] };
 }
 
 const ADDON_RELATIVE = ['build', 'Release', 'execscope.node'];
