@@ -3,32 +3,19 @@
 
 // Frames are appended to the active segment; a single consumer takes them oldest first and completes each once
 // the endpoint answered. A segment file is deleted when all its frames are done, or as a whole when the size
-// bound needs room (its waiting records counted as queue_overflow). Every file operation runs on one serial
-// chain, so appends, reads, deletions and syncs never overlap; bookkeeping is synchronous and in memory.
+// bound needs room (its waiting records counted as queue_overflow). File operations run one at a time (see
+// SegmentFiles); the bookkeeping here is synchronous and in memory.
 
-import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ConfigError, getErrorCode, getErrorMessage } from '../errors.js';
+import { ConfigError, getErrorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { DurableQueueMetrics, QueueIoOperation } from './durable-queue-metrics.js';
-import {
-  checkSegmentHeader,
-  CURSOR_BYTES,
-  decodeCursor,
-  decodeFrameHeader,
-  encodeCursor,
-  encodeFrameHeader,
-  encodeSegmentHeader,
-  FRAME_HEADER_BYTES,
-  parseSegmentFileName,
-  payloadMatches,
-  scanSegment,
-  SEGMENT_HEADER_BYTES,
-  segmentFileName,
-} from './queue-segment-format.js';
+import type { DurableQueueMetrics } from './durable-queue-metrics.js';
+import { acquireQueueLock, releaseQueueLock } from './queue-dir-lock.js';
+import { recoverQueue } from './queue-recovery.js';
+import type { RecoveredQueue } from './queue-recovery.js';
+import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './queue-segment-format.js';
 import type { QueueCursor } from './queue-segment-format.js';
+import { SegmentFiles } from './segment-files.js';
+import type { SegmentFile as Segment } from './segment-files.js';
 
 /** Why the queue gave records up (reasons of execscope_otlp_records_dropped_total). */
 export type QueueDropReason = 'queue_overflow' | 'queue_corrupt' | 'queue_error';
@@ -62,20 +49,6 @@ export interface QueuedFrame {
   readonly length: number;
 }
 
-interface Segment {
-  readonly seq: number;
-  readonly path: string;
-  /** Bytes in the file, which is also where the next frame goes. */
-  size: number;
-  /** Frames assigned to this segment and not done. */
-  live: number;
-  handle: FileHandle | undefined;
-  /** Written since its last sync. */
-  dirty: boolean;
-  /** A write failed; no more appends go here. */
-  broken: boolean;
-}
-
 interface Frame extends QueuedFrame {
   /** Undefined once detached: its segment was dropped while it was being sent. */
   segment: Segment | undefined;
@@ -99,8 +72,6 @@ const DEFAULT_SYNC_INTERVAL_MS = 1000;
 const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
 const MIN_SEGMENT_BYTES = 32 * 1024;
 const MAX_SEGMENT_BYTES = 8 * 1024 * 1024;
-const LOCK_FILE = 'lock';
-const CURSOR_FILE = 'cursor';
 
 /** The segment size for a bound: 32 segments, so overflow drops about 3% of the queue at a time. */
 export function defaultSegmentBytes(maxBytes: number): number {
@@ -134,24 +105,28 @@ export class DurableQueue {
   private _memoryBytes = 0;
   private _cursor: QueueCursor | undefined;
   private _cursorDirty = false;
-  private _cursorHandle: FileHandle | undefined;
   private _dirDirty = false;
-  private _io: Promise<void> = Promise.resolve();
+  private readonly _files: SegmentFiles;
   private _syncQueued = false;
   private readonly _timer: NodeJS.Timeout;
   private readonly _appendWaiters = new Set<() => void>();
   private readonly _doneWaiters = new Set<() => void>();
   private _closing: Promise<number> | undefined;
+  private readonly _lockPath: string;
 
-  private constructor(options: DurableQueueOptions, recovered: Recovered) {
+  private constructor(options: DurableQueueOptions, recovered: RecoveredQueue, lockPath: string) {
     this._options = options;
+    this._lockPath = lockPath;
     this.dir = options.dir;
+    this._files = new SegmentFiles(options.dir, options.metrics, options.logger);
     this._segmentBytes = options.segmentBytes ?? defaultSegmentBytes(options.maxBytes);
     this._cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
     this.maxPayloadBytes = this._segmentBytes - SEGMENT_HEADER_BYTES - FRAME_HEADER_BYTES;
     this._cursor = recovered.cursor;
     this._nextSeq = recovered.nextSeq;
-    for (const { segment, frames } of recovered.segments) {
+    for (const { seq, path, size, frames } of recovered.segments) {
+      // Recovered segments are only read and deleted: new frames go to a new segment.
+      const segment: Segment = { seq, path, size, live: frames.length, handle: undefined, dirty: false, broken: true };
       this._segments.push(segment);
       this._diskBytes += segment.size;
       for (const scanned of frames) {
@@ -162,7 +137,7 @@ export class DurableQueue {
     this.recoveredRecords = recovered.records;
     options.metrics.capacityBytes.set(options.maxBytes);
     // A smaller bound than the earlier run's: make room at once.
-    for (const dropped of this._makeRoom(0)) void this._enqueueIo(() => this._deleteFile(dropped));
+    for (const dropped of this._makeRoom(0)) void this._files.run(() => this._files.delete(dropped));
     this._publish();
     this._timer = setInterval(() => this._scheduleSync(), options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS);
     this._timer.unref();
@@ -173,11 +148,11 @@ export class DurableQueue {
    * is read once). Throws ConfigError naming the directory when it cannot be used.
    */
   static open(options: DurableQueueOptions): DurableQueue {
-    const lock = acquireLock(options.dir);
+    const lock = acquireQueueLock(options.dir);
     try {
-      return new DurableQueue(options, recover(options));
+      return new DurableQueue(options, recoverQueue(options), lock);
     } catch (error: unknown) {
-      releaseLock(lock);
+      releaseQueueLock(lock);
       if (error instanceof ConfigError) throw error;
       throw new ConfigError(`--otlp-queue-dir: cannot recover the queue in ${JSON.stringify(options.dir)}: ${getErrorMessage(error)}`, { cause: error });
     }
@@ -204,12 +179,12 @@ export class DurableQueue {
    * counted. Never rejects.
    */
   append(payload: Uint8Array, records: number): Promise<void> {
-    return this._enqueueIo(async () => {
+    return this._files.run(async () => {
       if (this._closing !== undefined) return; // settled as shutdown by the sink
       try {
         await this._append(payload, records);
       } catch (error: unknown) {
-        this._ioError('write', error);
+        this._files.ioError('write', error);
         this._options.onDrop('queue_error', records);
       }
     });
@@ -236,7 +211,7 @@ export class DurableQueue {
     if (f.state === 'done') return undefined;
     if (f.bytes !== undefined) return f.bytes;
     if (f.sending !== undefined) return f.sending;
-    return this._enqueueIo(async () => {
+    return this._files.run(async () => {
       const segment = f.segment;
       if (f.state === 'done') return undefined;
       const held = f.bytes ?? f.sending;
@@ -247,17 +222,13 @@ export class DurableQueue {
         return undefined;
       }
       try {
-        segment.handle ??= await open(segment.path, 'r');
-        const data = Buffer.allocUnsafe(FRAME_HEADER_BYTES + f.length);
-        const { bytesRead } = await segment.handle.read(data, 0, data.length, f.offset);
-        const header = decodeFrameHeader(data, 0);
-        const payload = data.subarray(FRAME_HEADER_BYTES);
-        if (bytesRead === data.length && header !== undefined && payloadMatches(header, payload)) return payload;
+        const payload = await this._files.readFrame(segment, f.offset, f.length);
+        if (payload !== undefined) return payload;
         this._options.metrics.corrupt.inc({ reason: 'checksum' });
         this._options.logger.warn('OTLP queue: a frame changed on disk since it was written; skipping it', { 'file.path': segment.path, 'file.offset': f.offset, 'otlp.records': f.records });
         this._finish(f, 'queue_corrupt');
       } catch (error: unknown) {
-        this._ioError('read', error);
+        this._files.ioError('read', error);
         this._finish(f, 'queue_error');
       }
       return undefined;
@@ -310,7 +281,7 @@ export class DurableQueue {
 
   /** Resolves once every file operation queued so far has run. */
   settled(): Promise<void> {
-    return this._enqueueIo(() => Promise.resolve());
+    return this._files.run(() => Promise.resolve());
   }
 
   /**
@@ -326,21 +297,18 @@ export class DurableQueue {
     clearInterval(this._timer);
     for (const wake of [...this._appendWaiters]) wake();
     this._appendWaiters.clear();
-    await this._enqueueIo(async () => {
+    await this._files.run(async () => {
       const active = this._active;
       if (active !== undefined && active.live === 0) {
         // Everything in it was sent: leave no file behind for the next start to read.
         this._active = undefined;
         this._removeSegment(active);
-        await this._deleteFile(active);
+        await this._files.delete(active);
       }
       await this._sync();
-      const handles = [...this._segments.map((s) => s.handle), this._cursorHandle];
-      for (const handle of handles) await handle?.close().catch(() => {});
-      for (const segment of this._segments) segment.handle = undefined;
-      this._cursorHandle = undefined;
+      await this._files.closeAll(this._segments);
     });
-    releaseLock(join(this.dir, LOCK_FILE));
+    releaseQueueLock(this._lockPath);
     let kept = 0;
     for (let i = this._head; i < this._frames.length; i++) {
       const f = this._frames[i] as Frame;
@@ -357,33 +325,22 @@ export class DurableQueue {
     const rotate = segment === undefined || segment.broken || (segment.size + frameBytes > this._segmentBytes && segment.size > SEGMENT_HEADER_BYTES);
     if (rotate && segment !== undefined) await this._seal(segment);
     // Files dropped for room are gone before the new bytes land, so the directory never exceeds the bound.
-    for (const dropped of this._makeRoom(frameBytes + (rotate ? SEGMENT_HEADER_BYTES : 0))) await this._deleteFile(dropped);
+    for (const dropped of this._makeRoom(frameBytes + (rotate ? SEGMENT_HEADER_BYTES : 0))) await this._files.delete(dropped);
     if (rotate) segment = await this._createSegment();
     if (segment !== undefined && this._diskBytes + frameBytes > this._options.maxBytes) {
       // Larger than the whole bound: nothing else could make room for it.
       this._options.onDrop('queue_overflow', records);
       return;
     }
-    if (segment?.handle !== undefined) {
-      const offset = segment.size;
-      try {
-        const header = encodeFrameHeader(payload, records);
-        const { bytesWritten } = await segment.handle.writev([header, payload], offset);
-        if (bytesWritten !== frameBytes) throw new Error(`short write: ${bytesWritten} of ${frameBytes} bytes`);
-        segment.size += frameBytes;
-        segment.dirty = true;
-        this._diskBytes += frameBytes;
-        const cached = this._cachedBytes + payload.byteLength <= this._cacheBytes;
-        if (cached) this._cachedBytes += payload.byteLength;
-        this._push(makeFrame(this._nextId++, records, payload.byteLength, segment, offset, true, cached ? payload : undefined, cached ? 'cache' : 'none'));
-        return;
-      } catch (error: unknown) {
-        this._ioError('write', error);
-        segment.broken = true;
-        // Cut a partly written frame off, so the file ends at the last whole frame.
-        await segment.handle?.truncate(offset).catch(() => {});
-      }
+    const offset = segment?.size ?? 0;
+    if (segment !== undefined && (await this._files.append(segment, payload, records))) {
+      this._diskBytes += frameBytes;
+      const cached = this._cachedBytes + payload.byteLength <= this._cacheBytes;
+      if (cached) this._cachedBytes += payload.byteLength;
+      this._push(makeFrame(this._nextId++, records, payload.byteLength, segment, offset, true, cached ? payload : undefined, cached ? 'cache' : 'none'));
+      return;
     }
+    // Not written (disk full, I/O error): keep it in memory, bounded, so export goes on without durability.
     if (this._memoryBytes + payload.byteLength > this._cacheBytes) {
       this._options.onDrop('queue_error', records);
       return;
@@ -403,20 +360,8 @@ export class DurableQueue {
   }
 
   private async _createSegment(): Promise<Segment | undefined> {
-    const seq = this._nextSeq++;
-    const path = join(this.dir, segmentFileName(seq));
-    let handle: FileHandle | undefined;
-    try {
-      handle = await open(path, 'wx+', 0o600);
-      const header = encodeSegmentHeader();
-      await handle.write(header, 0, header.length, 0);
-    } catch (error: unknown) {
-      this._ioError('open', error);
-      await handle?.close().catch(() => {});
-      await unlink(path).catch(() => {});
-      return undefined;
-    }
-    const segment: Segment = { seq, path, size: SEGMENT_HEADER_BYTES, live: 0, handle, dirty: true, broken: false };
+    const segment = await this._files.create(this._nextSeq++);
+    if (segment === undefined) return undefined;
     this._segments.push(segment);
     this._diskBytes += segment.size;
     this._dirDirty = true;
@@ -430,13 +375,10 @@ export class DurableQueue {
     this._active = undefined;
     if (segment.live === 0) {
       this._removeSegment(segment);
-      await this._deleteFile(segment);
+      await this._files.delete(segment);
       return;
     }
-    if (segment.dirty) {
-      segment.dirty = false;
-      await segment.handle?.datasync().catch((error: unknown) => this._ioError('sync', error));
-    }
+    await this._files.syncData(segment);
   }
 
   /**
@@ -490,7 +432,7 @@ export class DurableQueue {
       }
       if (segment.live === 0 && segment !== this._active) {
         this._removeSegment(segment);
-        void this._enqueueIo(() => this._deleteFile(segment));
+        void this._files.run(() => this._files.delete(segment));
       }
     }
     this._publish();
@@ -526,20 +468,12 @@ export class DurableQueue {
     this._publish();
   }
 
-  private async _deleteFile(segment: Segment): Promise<void> {
-    await segment.handle?.close().catch(() => {});
-    segment.handle = undefined;
-    await unlink(segment.path).catch((error: unknown) => {
-      if (getErrorCode(error) !== 'ENOENT') this._ioError('delete', error);
-    });
-  }
-
   // ---- syncing -----------------------------------------------------------------------------------------------
 
   private _scheduleSync(): void {
     if (this._syncQueued || this._closing !== undefined) return;
     this._syncQueued = true;
-    void this._enqueueIo(async () => {
+    void this._files.run(async () => {
       this._syncQueued = false;
       await this._sync();
     });
@@ -547,205 +481,21 @@ export class DurableQueue {
 
   /** Active segment data, then the cursor, then the directory entries of created and deleted segments. */
   private async _sync(): Promise<void> {
-    const active = this._active;
-    if (active?.dirty === true && active.handle !== undefined) {
-      active.dirty = false;
-      await active.handle.datasync().catch((error: unknown) => this._ioError('sync', error));
-    }
+    if (this._active !== undefined) await this._files.syncData(this._active);
     if (this._cursorDirty && this._cursor !== undefined) {
       this._cursorDirty = false;
-      try {
-        this._cursorHandle ??= await openCursor(join(this.dir, CURSOR_FILE));
-        await this._cursorHandle.write(encodeCursor(this._cursor), 0, CURSOR_BYTES, 0);
-        await this._cursorHandle.datasync();
-      } catch (error: unknown) {
-        this._ioError('cursor', error);
-      }
+      await this._files.writeCursor(this._cursor);
     }
     if (this._dirDirty) {
       this._dirDirty = false;
-      let dir: FileHandle | undefined;
-      try {
-        dir = await open(this.dir, 'r');
-        await dir.sync();
-      } catch (error: unknown) {
-        this._ioError('sync', error);
-      } finally {
-        await dir?.close().catch(() => {});
-      }
+      await this._files.syncDirectory();
     }
   }
 
   // ---- plumbing ----------------------------------------------------------------------------------------------
 
-  private _enqueueIo<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this._io.then(operation);
-    this._io = result.then(
-      () => {},
-      () => {},
-    );
-    return result;
-  }
-
-  private _ioError(op: QueueIoOperation, error: unknown): void {
-    this._options.metrics.ioErrors.inc({ op });
-    this._options.logger.warn('OTLP queue: file operation failed', { 'otel.queue_op': op, 'error.message': getErrorMessage(error), 'file.directory': this.dir });
-  }
-
   private _publish(): void {
     this._options.metrics.records.set(this._records);
     this._options.metrics.bytes.set(this._diskBytes);
-  }
-}
-
-/** What recovery found: segments with their intact frames after the cursor, and the next sequence number. */
-interface Recovered {
-  readonly cursor: QueueCursor | undefined;
-  readonly segments: { segment: Segment; frames: { offset: number; length: number; records: number }[] }[];
-  readonly nextSeq: number;
-  /** Records found, intact or not. */
-  readonly records: number;
-}
-
-/** Reads every segment after the cursor; deletes consumed and empty ones; counts and skips corrupt regions. */
-function recover(options: DurableQueueOptions): Recovered {
-  const { dir, metrics, logger } = options;
-  let names: string[];
-  let cursorData: Buffer;
-  try {
-    names = readdirSync(dir);
-    cursorData = names.includes(CURSOR_FILE) ? readFileSync(join(dir, CURSOR_FILE)) : Buffer.alloc(0);
-  } catch (error: unknown) {
-    throw new ConfigError(`--otlp-queue-dir: cannot read ${JSON.stringify(dir)}: ${getErrorMessage(error)}`, { cause: error });
-  }
-  const cursor = decodeCursor(cursorData);
-  const seqs = names.map(parseSegmentFileName).filter((seq): seq is number => seq !== undefined).sort((a, b) => a - b);
-  const segments: Recovered['segments'] = [];
-  let corruptRecords = 0;
-  let found = 0;
-  for (const seq of seqs) {
-    const path = join(dir, segmentFileName(seq));
-    if (cursor !== undefined && seq < cursor.seq) {
-      unlinkSync(path); // consumed before the last run ended
-      continue;
-    }
-    const data = readFileSync(path);
-    const header = checkSegmentHeader(data);
-    if (header === 'foreign') {
-      throw new ConfigError(`--otlp-queue-dir: ${JSON.stringify(path)} was written by another version of the queue format; move it away or use another directory`);
-    }
-    if (header === 'bad') {
-      if (data.length > 0) {
-        metrics.corrupt.inc({ reason: 'torn' });
-        logger.warn('OTLP queue: skipping a segment without a valid header', { 'file.path': path, 'file.size': data.length });
-      }
-      unlinkSync(path);
-      continue;
-    }
-    const start = cursor?.seq === seq ? Math.max(SEGMENT_HEADER_BYTES, cursor.offset) : SEGMENT_HEADER_BYTES;
-    const { frames, corrupt } = scanSegment(data, start);
-    for (const region of corrupt) {
-      metrics.corrupt.inc({ reason: region.reason });
-      corruptRecords += region.records ?? 0;
-      logger.warn('OTLP queue: skipping a torn or corrupt part of a segment', {
-        'file.path': path,
-        'file.offset': region.offset,
-        'otel.skipped_bytes': region.bytes,
-        'otel.corrupt_reason': region.reason,
-        ...(region.records === undefined ? {} : { 'otlp.records': region.records }),
-      });
-    }
-    if (frames.length === 0) {
-      unlinkSync(path);
-      continue;
-    }
-    for (const frame of frames) found += frame.records;
-    const segment: Segment = { seq, path, size: data.length, live: frames.length, handle: undefined, dirty: false, broken: true };
-    segments.push({ segment, frames });
-  }
-  metrics.recovered.inc({}, found + corruptRecords);
-  if (corruptRecords > 0) options.onDrop('queue_corrupt', corruptRecords);
-  const lastSeq = Math.max(seqs.at(-1) ?? 0, cursor?.seq ?? 0);
-  return { cursor, segments, nextSeq: lastSeq + 1, records: found + corruptRecords };
-}
-
-async function openCursor(path: string): Promise<FileHandle> {
-  try {
-    return await open(path, 'r+');
-  } catch (error: unknown) {
-    if (getErrorCode(error) !== 'ENOENT') throw error;
-    return open(path, 'w+', 0o600);
-  }
-}
-
-/**
- * Takes `<dir>/lock`, creating the directory first. The lock holds our pid and the process's start time (from
- * /proc), so a lock left by an agent that is gone is taken over even when its pid now names another process
- * (after a container restart, pids repeat). A lock naming this very process is ours already.
- */
-function acquireLock(dir: string): string {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (error: unknown) {
-    throw new ConfigError(`--otlp-queue-dir: cannot create ${JSON.stringify(dir)}: ${getErrorMessage(error)}`, { cause: error });
-  }
-  const path = join(dir, LOCK_FILE);
-  const self = `${process.pid} ${processStartTime(process.pid) ?? ''}`.trim();
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(path, `${self}\n`, { flag: 'wx', mode: 0o600 });
-      return path;
-    } catch (error: unknown) {
-      if (getErrorCode(error) !== 'EEXIST') {
-        throw new ConfigError(`--otlp-queue-dir: cannot write to ${JSON.stringify(dir)}: ${getErrorMessage(error)}`, { cause: error });
-      }
-    }
-    let owner = '';
-    try {
-      owner = readFileSync(path, 'utf8').trim();
-    } catch {
-      // Removed meanwhile: try again.
-    }
-    const [pidText = '', startTime] = owner.split(' ');
-    const pid = Number(pidText);
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid, startTime)) {
-      throw new ConfigError(`--otlp-queue-dir: ${JSON.stringify(dir)} is in use by process ${pid} (lock file ${path})`);
-    }
-    try {
-      unlinkSync(path);
-    } catch {
-      // Someone else removed it; the next attempt decides.
-    }
-  }
-  throw new ConfigError(`--otlp-queue-dir: could not take the lock ${JSON.stringify(path)}`);
-}
-
-function releaseLock(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already gone: nothing to release.
-  }
-}
-
-/** True when `pid` runs and, if the lock recorded one, started at `startTime`. */
-function isAlive(pid: number, startTime: string | undefined): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error: unknown) {
-    if (getErrorCode(error) !== 'EPERM') return false;
-  }
-  if (startTime === undefined) return true;
-  const current = processStartTime(pid);
-  return current === undefined || current === startTime;
-}
-
-/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
-function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
   }
 }

@@ -21,6 +21,9 @@ const FRAME_MAGIC_BYTES = Buffer.from([0x45, 0x53, 0x46, 0x52]);
 /** magic u32, payload length u32, record count u32, payload crc32 u32, crc32 of the 16 bytes before. */
 export const FRAME_HEADER_BYTES = 20;
 
+/** Name of the cursor file in the queue directory. */
+export const CURSOR_FILE_NAME = 'cursor';
+
 /** "ESCU" as a little-endian u32. */
 const CURSOR_MAGIC = 0x55435345;
 /** magic u32, version u32, segment sequence u64, offset u32, crc32 of the 20 bytes before. */
