@@ -80,6 +80,9 @@ const AGENT_OWN: readonly Case[] = [
   ['--cgroup-v1-controller', 'no-such-controller'],
   ['--shutdown-timeout', 'later'],
   ['--shutdown-timeout', '-1s'],
+  ['--process-cache-gc-interval', '0'],
+  ['--rb-size', '64G'],
+  ['--metrics-server', 'a b:2112'],
 ];
 
 const AGENT_GRPC: readonly Case[] = [
@@ -126,16 +129,6 @@ const GETEVENTS: readonly Case[] = [
   ['--tls-server-name', 'not a name'],
 ];
 
-/** Values the agent accepts or reports late today; ava's test.failing below turns green as each is fixed. */
-const AGENT_KNOWN_BAD: readonly Case[] = [
-  // Accepted: a 0 ms interval collects the cache on every timer tick.
-  ['--process-cache-gc-interval', '0'],
-  // Accepted; fails only at BPF load with ERR_BPF_LOAD "Invalid argument", exit 1, no flag named.
-  ['--rb-size', '64G'],
-  // Accepted; fails only when the metrics server binds (after the sensor is loaded): getaddrinfo ENOTFOUND, exit 1.
-  ['--metrics-server', 'a b:2112'],
-];
-
 function argsOf(command: string, [flag, value, extra]: Case): string[] {
   return [command, flag, value, ...(extra ?? [])];
 }
@@ -171,10 +164,3 @@ test('getevents: every bad flag value exits 2 naming the flag and value', async 
   const outcomes = await runAll(cases.map((c) => argsOf('getevents', c)));
   cases.forEach((c, i) => check(t, c, outcomes[i] as Outcome));
 });
-
-for (const c of AGENT_KNOWN_BAD) {
-  // One known gap per test, so each turns into an ava "passed unexpectedly" on its own when fixed (owner: agent CLI).
-  test.failing(`agent: known gap: ${c[0]} ${JSON.stringify(c[1])} is accepted or reported late`, async (t) => {
-    check(t, c, await run(argsOf('agent', c)));
-  });
-}

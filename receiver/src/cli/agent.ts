@@ -89,8 +89,12 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
   const nodeName = options.nodeName ?? process.env['NODE_NAME'] ?? process.env['HUBBLE_NODE_NAME'] ?? hostname();
   const cacheSize = parsePositiveInt('--process-cache-size', options.processCacheSize);
   const gcIntervalMs = parseDuration('--process-cache-gc-interval', options.processCacheGcInterval);
+  if (gcIntervalMs < 100) throw new ConfigError(`--process-cache-gc-interval: "${options.processCacheGcInterval}" is below 100ms`);
   const shutdownTimeoutMs = parseDuration('--shutdown-timeout', options.shutdownTimeout);
-  const ringBytes = roundUpPowerOfTwo(Math.max(parseSize('--rb-size', options.rbSize), 4096));
+  const ringBytesWanted = parseSize('--rb-size', options.rbSize);
+  // The kernel caps a ring buffer's size; 1 GiB is already far beyond any exec burst.
+  if (ringBytesWanted > 1024 ** 3) throw new ConfigError(`--rb-size: "${options.rbSize}" is above 1G`);
+  const ringBytes = roundUpPowerOfTwo(Math.max(ringBytesWanted, 4096));
   const argsMax = parsePositiveInt('--args-max', options.argsMax);
   const userBudget = parseSize('--ring-user-budget', options.ringUserBudget);
   const pollMs = parseDuration('--ring-poll-interval', options.ringPollInterval);

@@ -68,7 +68,7 @@ export class EventJsonWriter {
       }
       case 'rate_limit_info': {
         const n = event.numberOfDroppedProcessEvents;
-        return `{"rate_limit_info":${n !== 0 ? `{"number_of_dropped_process_events":"${n}"}` : '{}'}${this._tail(event.nodeName, event.time)}`;
+        return `{"rate_limit_info":${n !== 0 && n !== 0n ? `{"number_of_dropped_process_events":"${n}"}` : '{}'}${this._tail(event.nodeName, event.time)}`;
       }
     }
   }

@@ -34,7 +34,8 @@ export interface ProcessExitEvent extends EventBase {
 /** Written to the export file when --export-rate-limit dropped events (Tetragon's rate_limit_info). */
 export interface RateLimitInfoEvent extends EventBase {
   readonly kind: 'rate_limit_info';
-  readonly numberOfDroppedProcessEvents: number;
+  /** A uint64 on the wire: a bigint only when it is beyond Number's exact range (from decoded input). */
+  readonly numberOfDroppedProcessEvents: number | bigint;
 }
 
 export type ExecscopeEvent = ProcessExecEvent | ProcessExitEvent | RateLimitInfoEvent;

@@ -37,8 +37,10 @@ function parseUint64(v: unknown, path: string): number | string {
     return v;
   }
   if (typeof v === 'string' && /^\d{1,20}$/.test(v)) {
+    if (BigInt(v) > 18446744073709551615n) fail(path, `${v} is above the uint64 range`);
     const n = Number(v);
-    return Number.isSafeInteger(n) ? n : v;
+    // Beyond 2^53 a Number is inexact: keep the decimal text.
+    return Number.isSafeInteger(n) ? n : v.replace(/^0+(?=\d)/, '');
   }
   return fail(path, `expected an unsigned integer, got ${describe(v)}`);
 }
@@ -54,7 +56,11 @@ export function parseTimestamp(v: unknown, path = ''): { seconds: number; nanos:
   if (year === undefined || month === undefined || day === undefined || hour === undefined || minute === undefined || second === undefined) {
     return fail(path, 'invalid timestamp');
   }
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear does not.
+  const at = new Date(0);
+  at.setUTCFullYear(year, month - 1, day);
+  at.setUTCHours(hour, minute, second, 0);
+  const ms = at.getTime();
   const back = new Date(ms);
   if (year < 1 || month < 1 || month > 12 || back.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
     fail(path, `invalid RFC 3339 timestamp ${JSON.stringify(v)}`);

@@ -113,10 +113,15 @@ export function fromProtoResponse(msg: GetEventsResponseMsg): ExecscopeEvent | u
   if (msg.rate_limit_info !== undefined) {
     return {
       kind: 'rate_limit_info',
-      numberOfDroppedProcessEvents: Number(msg.rate_limit_info.number_of_dropped_process_events ?? 0),
+      numberOfDroppedProcessEvents: uint64Of(msg.rate_limit_info.number_of_dropped_process_events ?? 0),
       nodeName,
       time,
     };
   }
   return undefined;
+}
+
+/** A uint64 as a Number when exact, else a BigInt (parseUint64 keeps such values as decimal strings). */
+function uint64Of(v: number | string): number | bigint {
+  return typeof v === 'string' ? BigInt(v) : v;
 }

@@ -95,7 +95,11 @@ export function toProtoResponse(event: ExecscopeEvent): GetEventsResponseMsg {
       break;
     }
     case 'rate_limit_info':
-      msg.rate_limit_info = event.numberOfDroppedProcessEvents !== 0 ? { number_of_dropped_process_events: event.numberOfDroppedProcessEvents } : {};
+      {
+        const n = event.numberOfDroppedProcessEvents;
+        // uint64: a decimal string keeps values beyond 2^53 exact through proto-loader and the JSON encoder.
+        msg.rate_limit_info = n !== 0 && n !== 0n ? { number_of_dropped_process_events: typeof n === 'bigint' ? n.toString() : n } : {};
+      }
       break;
   }
   if (event.nodeName !== '') msg.node_name = event.nodeName;

@@ -61,5 +61,7 @@ export function parseListenAddress(value: string): { host: string; port: number 
   const port = Number(m[3]);
   if (port > 65535) return undefined;
   const host = m[1] ?? (m[2] === '' || m[2] === undefined ? '127.0.0.1' : m[2]);
+  // A host name or an address, nothing else (a space or a slash is a typo that would fail late, at bind).
+  if (!/^[A-Za-z0-9._:%-]+$/.test(host)) return undefined;
   return { host, port };
 }

@@ -65,10 +65,7 @@ test('deeply nested, huge and cut lines are refused without throwing', (t) => {
   t.is(decodeEventJson(`{"process_exec":{"process":{"arguments":"${'a'.repeat(1 << 20)}"}}}`)?.kind, 'process_exec');
 });
 
-// Known bug (owner: receiver/src/proto/{from-json,from-proto}.ts): a uint64 is accepted up to 20 digits, above
-// 2^64-1 too, then held in a Number: "99999999999999999999" re-encodes as "100000000000000000000", which the
-// decoder then refuses, and 2^64-1 re-encodes as 18446744073709552000.
-test.failing('rate_limit_info counts survive a decode/encode round trip exactly, and above 2^64-1 are refused', (t) => {
+test('rate_limit_info counts survive a decode/encode round trip exactly, and above 2^64-1 are refused', (t) => {
   const line = (n: string) => `{"rate_limit_info":{"number_of_dropped_process_events":"${n}"},"time":"1970-01-01T00:00:00Z"}`;
   t.is(decodeEventJson(line('99999999999999999999')), undefined);
   const max = decodeEventJson(line('18446744073709551615'));
@@ -93,9 +90,7 @@ test('timestamps of years 100-9999 decode to the instant they name', (t) => {
   t.pass();
 });
 
-// Known bug (owner: receiver/src/proto/from-json.ts): Date.UTC maps years 0-99 to 1900-1999, so
-// "0050-06-01T00:00:00Z" decodes as 1950-06-01. Fix: new Date(0) + setUTCFullYear(year, month - 1, day).
-test.failing('timestamps of years 1-99 decode to the instant they name', (t) => {
+test('timestamps of years 1-99 decode to the instant they name', (t) => {
   fc.assert(
     fc.property(fc.integer({ min: YEAR_1, max: YEAR_100 - 1 }), (seconds) => parseTimestamp(rfc3339(seconds)).seconds === seconds),
     { numRuns: 200 },
