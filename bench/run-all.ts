@@ -5,6 +5,7 @@
 import { run as enrich } from './enrich.js';
 import { run as execStorm } from './exec-storm.js';
 import { run as grpcFanout } from './grpc-fanout.js';
+import { run as otlpDurable } from './otlp-durable.js';
 import { run as otlpReplay } from './otlp-replay.js';
 import { run as replay } from './replay.js';
 import { run as soak } from './soak.js';
@@ -14,6 +15,7 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const benches: Record<string, () => Promise<Record<string, number>>> = {
   replay: () => replay(),
   'otlp-replay': () => otlpReplay(),
+  'otlp-durable': () => otlpDurable(),
   enrich: () => enrich(),
   'grpc-fanout': () => grpcFanout(),
   'storm-sinks': () => stormSinks(),
