@@ -14,7 +14,7 @@ import { PodIndex } from '../receiver/src/enrich/pod-index.js';
 import { PodInformer } from '../receiver/src/enrich/pod-informer.js';
 import { silentLogger } from '../receiver/src/logger.js';
 import { MetricsRegistry } from '../receiver/src/metrics.js';
-import type { ExecscopeEvent } from '../receiver/src/model/events.js';
+import { isProcessEvent, type ExecscopeEvent } from '../receiver/src/model/events.js';
 import { FakeKubeApi } from '../test/helpers/fake-kube-api.js';
 import { fakePod, hexId } from '../test/helpers/kube-pods.js';
 import { sampleExec, sampleExit, sampleParent, sampleProcess } from '../test/helpers/sample-events.js';
@@ -79,7 +79,7 @@ interface Timing {
 function timeNsPerEvent(workload: Workload, enricher: PodEnricher, expectPods: boolean): Timing {
   let enriched = 0;
   const emit = (e: ExecscopeEvent): void => {
-    if (e.kind !== 'rate_limit_info' && e.process.pod !== undefined) enriched++;
+    if (isProcessEvent(e) && e.process.pod !== undefined) enriched++;
   };
   // Warm-up so the JIT and the per-container Pod caches are in steady state.
   for (let c = 0; c < 10; c++) for (const e of workload.next(c)) enricher.enrich(e, emit);

@@ -117,3 +117,16 @@ export const ATTR_SERVICE_NAME = 'service.name' as const;
 export const EVENT_PROCESS_EXEC = 'execscope.process.exec' as const;
 /** EventName of a process exit record. */
 export const EVENT_PROCESS_EXIT = 'execscope.process.exit' as const;
+/** EventName of the record announcing events lost since the previous one (execscope's own). */
+export const EVENT_EVENTS_LOST = 'execscope.events.lost' as const;
+
+// ---- Loss announcement attributes (on execscope.events.lost records) ---------------------------------------
+
+/** `execscope.lost.kernel_ring` (int): records the kernel could not put in the full ring buffer. */
+export const ATTR_EXECSCOPE_LOST_KERNEL_RING = 'execscope.lost.kernel_ring' as const;
+/** `execscope.lost.user_space` (int): records dropped because the agent fell behind (--ring-user-budget). */
+export const ATTR_EXECSCOPE_LOST_USER_SPACE = 'execscope.lost.user_space' as const;
+/** `execscope.lost.unexplained` (int): records missing by sequence numbers that no counter explains. */
+export const ATTR_EXECSCOPE_LOST_UNEXPLAINED = 'execscope.lost.unexplained' as const;
+/** `execscope.lost.sink.<name>` (int): events one sink dropped (queue full, export failure, rate limit). */
+export const ATTR_EXECSCOPE_LOST_SINK = (sink: string): string => `execscope.lost.sink.${sink}`;

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { PROGS, metricValue, startAgent, warnIfNotRoot, type AgentHandle } from '../helpers/agent.js';
+import { plainAttributes, startOtlpReceiver } from '../helpers/otlp-receiver.js';
 
 const privileged = warnIfNotRoot('loss-accounting.test.ts');
 const t = privileged ? test.serial : test.skip;
@@ -122,16 +123,28 @@ t('a user-space budget too small for a burst: drops counted in user space, seque
   }
 });
 
-t('the agent logs losses as they happen', async (tt) => {
-  const agent = await startAgent(['-o', 'json', '--rb-size', '4K', '--metrics-server', '127.0.0.1:0']);
+t('losses are announced in the log, in the JSON stream and as an OTLP record, with the counted totals', async (tt) => {
+  const receiver = await startOtlpReceiver();
+  const agent = await startAgent(['-o', 'json', '--rb-size', '4K', '--metrics-server', '127.0.0.1:0', '--otlp-endpoint', receiver.url]);
   try {
     await storm(agent, `log${process.pid}`, 2, 1500, join(PROGS, 'tiny'));
+    const dropped = (await counts(agent)).kernelDropped;
     const stopped = await agent.stop();
     tt.is(stopped, 0);
     const warning = agent.stderrLines.find((l) => l.includes('records lost since the last check'));
     tt.truthy(warning, 'a warning with the counts is logged (at the latest when the agent stops)');
     tt.regex(warning ?? '', /"lost.kernel_ring":[1-9]/);
+    // In band: every loss report together accounts for every counted kernel drop.
+    const reports = agent.jsonEvents<{ execscope_loss_report?: { kernel_ring?: string } }>((e) => e.execscope_loss_report !== undefined);
+    tt.true(reports.length >= 1);
+    const announced = reports.reduce((sum, r) => sum + Number(r.execscope_loss_report?.kernel_ring ?? 0), 0);
+    tt.is(announced, dropped);
+    const otlp = receiver.records.filter((r) => r.eventName === 'execscope.events.lost');
+    tt.true(otlp.length >= 1, 'an execscope.events.lost record reached the OTLP receiver');
+    const otlpAnnounced = otlp.reduce((sum, r) => sum + Number(plainAttributes(r.attributes)['execscope.lost.kernel_ring'] ?? 0), 0);
+    tt.is(otlpAnnounced, dropped);
   } finally {
     await agent.stop();
+    await receiver.close();
   }
 });

@@ -19,6 +19,8 @@ export interface LossMonitorOptions {
   readonly emit: (event: ExecscopeEvent) => void;
   readonly nodeName: string;
   readonly toWallTime: (ns: bigint) => HrTime;
+  /** Boot-clock now, for the report's time. */
+  readonly clock: () => bigint;
   readonly intervalMs?: number;
 }
 
@@ -26,11 +28,20 @@ interface LossSnapshot {
   kernel: number;
   user: number;
   gaps: number;
+  sinks: Record<string, number>;
 }
+
+/** Each sink's drop counters (registered by the sinks themselves), summed over their labels. */
+const SINK_DROP_METRICS: Readonly<Record<string, readonly string[]>> = {
+  otlp: ['execscope_otlp_records_dropped_total'],
+  grpc: ['execscope_grpc_stream_dropped_events_total'],
+  export_file: ['execscope_export_file_dropped_events_total', 'execscope_export_ratelimit_events_dropped_total'],
+  cgroup_rate: ['execscope_exec_throttled_total'],
+};
 
 export class LossMonitor {
   private readonly _timer: NodeJS.Timeout;
-  private _last: LossSnapshot = { kernel: 0, user: 0, gaps: 0 };
+  private _last: LossSnapshot = { kernel: 0, user: 0, gaps: 0, sinks: {} };
 
   constructor(private readonly _o: LossMonitorOptions) {
     const m = _o.metrics;
@@ -71,22 +82,49 @@ export class LossMonitor {
     this._timer.unref();
   }
 
-  /** Logs a warning when any loss counter moved since the last check. */
+  /**
+   * When any loss counter moved since the last check: logs a warning and announces it in the event stream
+   * (a loss_report event: JSON, compact, gRPC and an `execscope.events.lost` OTLP record).
+   */
   check(): void {
     const s = this._o.sensor.stats();
     const kernel = (s.kernel[STAT.EXEC_DROPPED] ?? 0) + (s.kernel[STAT.FORK_DROPPED] ?? 0) + (s.kernel[STAT.EXIT_DROPPED] ?? 0);
-    const now: LossSnapshot = { kernel, user: s.userDroppedRecords, gaps: this._o.decoder.stats.sequenceGaps };
-    const delta = { kernel: now.kernel - this._last.kernel, user: now.user - this._last.user, gaps: now.gaps - this._last.gaps };
-    this._last = now;
-    if (delta.kernel > 0 || delta.user > 0 || delta.gaps > 0) {
-      this._o.logger.warn('LossMonitor: records lost since the last check', {
-        'lost.kernel_ring': delta.kernel,
-        'lost.user_space': delta.user,
-        'lost.sequence_gaps': delta.gaps,
-        'lost.kernel_ring_total': now.kernel,
-        'lost.user_space_total': now.user,
-      });
+    const sinks: Record<string, number> = {};
+    for (const [sink, names] of Object.entries(SINK_DROP_METRICS)) {
+      sinks[sink] = names.reduce((sum, name) => sum + (this._o.metrics.find(name)?.total() ?? 0), 0);
     }
+    const now: LossSnapshot = { kernel, user: s.userDroppedRecords, gaps: this._o.decoder.stats.sequenceGaps, sinks };
+    const kernelDelta = now.kernel - this._last.kernel;
+    const userDelta = now.user - this._last.user;
+    const gapsDelta = now.gaps - this._last.gaps;
+    const sinkDeltas: Record<string, number> = {};
+    for (const [sink, total] of Object.entries(sinks)) {
+      const d = total - (this._last.sinks[sink] ?? 0);
+      if (d > 0) sinkDeltas[sink] = d;
+    }
+    this._last = now;
+    // Sequence gaps normally equal kernel + user drops; anything beyond is loss no counter saw.
+    const unexplained = Math.max(0, gapsDelta - kernelDelta - userDelta);
+    if (kernelDelta === 0 && userDelta === 0 && unexplained === 0 && Object.keys(sinkDeltas).length === 0) return;
+    this._o.logger.warn('LossMonitor: records lost since the last check', {
+      'lost.kernel_ring': kernelDelta,
+      'lost.user_space': userDelta,
+      'lost.sequence_gaps': gapsDelta,
+      'lost.unexplained': unexplained,
+      ...Object.fromEntries(Object.entries(sinkDeltas).map(([k, v]) => [`lost.sink.${k}`, v])),
+      'lost.kernel_ring_total': now.kernel,
+      'lost.user_space_total': now.user,
+    });
+    const clock = this._o.clock();
+    this._o.emit({
+      kind: 'loss_report',
+      kernelRing: kernelDelta,
+      userSpace: userDelta,
+      unexplained,
+      sinks: sinkDeltas,
+      nodeName: this._o.nodeName,
+      time: this._o.toWallTime(clock),
+    });
   }
 
   close(): void {

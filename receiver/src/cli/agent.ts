@@ -202,7 +202,17 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
   pipeline.goLive(seededPids, seedStartKtime);
   logger.info('procfs seed done', { 'procfs.processes': seeded.length });
 
-  const lossMonitor = new LossMonitor({ sensor, decoder, cache, metrics, logger, emit: (e) => pipeline.emit(e), nodeName, toWallTime });
+  const lossMonitor = new LossMonitor({
+    sensor,
+    decoder,
+    cache,
+    metrics,
+    logger,
+    emit: (e) => pipeline.emit(e),
+    nodeName,
+    toWallTime,
+    clock: () => binding.clocks().boottimeNs,
+  });
   const gcTimer = setInterval(() => cache.gc(), gcIntervalMs);
   gcTimer.unref();
 

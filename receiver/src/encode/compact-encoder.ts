@@ -1,7 +1,7 @@
 // receiver/src/encode/compact-encoder.ts
 // Tetragon v1.7's one-line human format (`tetra getevents -o compact`), with unprintable fields Go-quoted.
 
-import type { ExecscopeEvent } from '../model/events.js';
+import type { ExecscopeEvent, LossReportEvent } from '../model/events.js';
 import type { HrTime } from '../model/hr-time.js';
 import type { Process } from '../model/process.js';
 import { quoteIfUnprintable } from './go-quote.js';
@@ -82,6 +82,21 @@ export function encodeEventCompact(event: ExecscopeEvent, options: CompactOption
     }
     case 'rate_limit_info':
       return undefined;
+    case 'loss_report':
+      line = lossLine(event, color);
+      break;
   }
   return options.timestamps ? `${formatRfc3339Nano(event.time)} ${line}` : line;
+}
+
+/**
+ * execscope's loss announcement: `⚠️ lost    <node> kernel_ring=N user_space=N unexplained=N [sink=N …]`.
+ * Not a Tetragon event; printed so that a terminal user sees gaps where they happen.
+ */
+function lossLine(event: LossReportEvent, color: boolean): string {
+  const sinks = Object.entries(event.sinks)
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${name}=${n}`);
+  const counts = [`kernel_ring=${event.kernelRing}`, `user_space=${event.userSpace}`, `unexplained=${event.unexplained}`, ...sinks].join(' ');
+  return `${paint(color, RED, '⚠️  lost   ')} ${paint(color, GREEN, quoteIfUnprintable(event.nodeName))} ${counts}`;
 }

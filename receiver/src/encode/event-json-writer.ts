@@ -66,6 +66,16 @@ export class EventJsonWriter {
         if (event.ancestors !== undefined && event.ancestors.length > 0) body += `,"ancestors":[${event.ancestors.map((p) => this._process(p, true)).join(',')}]`;
         return `{"process_exit":${body}}${this._tail(event.nodeName, event.time)}`;
       }
+      case 'loss_report': {
+        // protojson: zero uint64 fields are left out, the others quoted.
+        const parts: string[] = [];
+        if (event.kernelRing !== 0) parts.push(`"kernel_ring":"${event.kernelRing}"`);
+        if (event.userSpace !== 0) parts.push(`"user_space":"${event.userSpace}"`);
+        if (event.unexplained !== 0) parts.push(`"unexplained":"${event.unexplained}"`);
+        const sinks = mapOfNumbersJson(event.sinks);
+        if (sinks !== undefined) parts.push(`"sinks":${sinks}`);
+        return `{"execscope_loss_report":{${parts.join(',')}}${this._tail(event.nodeName, event.time)}`;
+      }
       case 'rate_limit_info': {
         const n = event.numberOfDroppedProcessEvents;
         return `{"rate_limit_info":${n !== 0 && n !== 0n ? `{"number_of_dropped_process_events":"${n}"}` : '{}'}${this._tail(event.nodeName, event.time)}`;
@@ -152,4 +162,12 @@ function mapJson(m: Readonly<Record<string, string>>): string | undefined {
   if (keys.length === 0) return undefined;
   keys.sort(codePointCompare);
   return `{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(m[k] ?? '')}`).join(',')}}`;
+}
+
+/** A map<string, uint64> as protojson prints it: keys in code-point order, zero values kept, numbers quoted. */
+function mapOfNumbersJson(m: Readonly<Record<string, number>>): string | undefined {
+  const keys = Object.keys(m);
+  if (keys.length === 0) return undefined;
+  keys.sort(codePointCompare);
+  return `{${keys.map((k) => `${JSON.stringify(k)}:"${m[k] ?? 0}"`).join(',')}}`;
 }

@@ -2,7 +2,7 @@
 // Adds pods to events, holding an event briefly (in per-process order) while its container is not yet known.
 
 import type { EventEnricher } from '../cli/agent-feature.js';
-import type { ExecscopeEvent, ProcessExecEvent, ProcessExitEvent } from '../model/events.js';
+import { isProcessEvent, type ExecscopeEvent, type ProcessExecEvent, type ProcessExitEvent } from '../model/events.js';
 import type { Process } from '../model/process.js';
 import { getErrorMessage } from '../errors.js';
 import { RateLimitedWarner } from '../logger.js';
@@ -93,7 +93,7 @@ export class PodEnricher implements EventEnricher {
   }
 
   enrich(event: ExecscopeEvent, emit: (event: ExecscopeEvent) => void): void {
-    if (event.kind === 'rate_limit_info') {
+    if (!isProcessEvent(event)) {
       emit(event);
       return;
     }

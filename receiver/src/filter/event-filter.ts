@@ -3,7 +3,7 @@
 
 import { FilterError } from '../errors.js';
 import type { ExecscopeEvent } from '../model/events.js';
-import { eventTypeOf } from '../model/events.js';
+import { eventTypeOf, isProcessEvent } from '../model/events.js';
 import type { Process } from '../model/process.js';
 import type { FilterMsg } from '../proto/messages.js';
 import { EVENT_TYPE_VALUES } from '../proto/schema.js';
@@ -16,11 +16,11 @@ export type EventPredicate = (event: ExecscopeEvent) => boolean;
 const PID_SET_CHILD_LIMIT = 65_536;
 
 function processOf(event: ExecscopeEvent): Process | undefined {
-  return event.kind === 'rate_limit_info' ? undefined : event.process;
+  return isProcessEvent(event) ? event.process : undefined;
 }
 
 function parentOf(event: ExecscopeEvent): Process | undefined {
-  return event.kind === 'rate_limit_info' ? undefined : event.parent;
+  return isProcessEvent(event) ? event.parent : undefined;
 }
 
 function maybeHealthCheck(p: Process | undefined): boolean {
@@ -143,7 +143,7 @@ export function compileFilter(filter: FilterMsg): EventPredicate {
   }
   if (nonEmpty(filter.ancestor_binary_regex)) {
     const test = compileRe2List(filter.ancestor_binary_regex, 'ancestor_binary_regex');
-    checks.push((e) => e.kind !== 'rate_limit_info' && (e.ancestors ?? []).some((a) => test(a.binary)));
+    checks.push((e) => isProcessEvent(e) && (e.ancestors ?? []).some((a) => test(a.binary)));
   }
   regexField(filter.container_name_regex, 'container_name_regex', (e) => processOf(e)?.pod?.container?.name, checks);
   regexField(filter.namespace_regex, 'namespace_regex', (e) => processOf(e)?.pod?.namespace, checks);

@@ -38,13 +38,39 @@ export interface RateLimitInfoEvent extends EventBase {
   readonly numberOfDroppedProcessEvents: number | bigint;
 }
 
-export type ExecscopeEvent = ProcessExecEvent | ProcessExitEvent | RateLimitInfoEvent;
+/**
+ * Announces, in the event stream itself, records lost since the previous report (execscope's own event; not in
+ * Tetragon). Emitted only when something was lost.
+ */
+export interface LossReportEvent extends EventBase {
+  readonly kind: 'loss_report';
+  /** Records the kernel could not put in the full ring buffer. */
+  readonly kernelRing: number;
+  /** Records dropped in user space because JavaScript fell behind (--ring-user-budget). */
+  readonly userSpace: number;
+  /** Records missing by per-CPU sequence numbers that no counter above explains. */
+  readonly unexplained: number;
+  /** Events each sink dropped (queue full, export failure, rate limit), by sink name. */
+  readonly sinks: Readonly<Record<string, number>>;
+}
+
+export type ExecscopeEvent = ProcessExecEvent | ProcessExitEvent | RateLimitInfoEvent | LossReportEvent;
+
+/** Events about a process (the ones filters, enrichment and OpenTelemetry mapping deal with). */
+export type ProcessEventOf<E extends ExecscopeEvent = ExecscopeEvent> = Extract<E, { readonly process: unknown }>;
+
+/** True for exec and exit events. */
+export function isProcessEvent(event: ExecscopeEvent): event is ProcessExecEvent | ProcessExitEvent {
+  return event.kind === 'process_exec' || event.kind === 'process_exit';
+}
 
 /** Tetragon's EventType enum values, equal to the oneof field numbers of GetEventsResponse. */
 export const EVENT_TYPE = {
   PROCESS_EXEC: 1,
   PROCESS_EXIT: 5,
   RATE_LIMIT_INFO: 40001,
+  /** execscope's own: the oneof field number of execscope_loss_report (not a Tetragon event type). */
+  EXECSCOPE_LOSS_REPORT: 50001,
 } as const;
 
 export type EventTypeName = keyof typeof EVENT_TYPE;
@@ -57,5 +83,7 @@ export function eventTypeOf(event: ExecscopeEvent): EventTypeName {
       return 'PROCESS_EXIT';
     case 'rate_limit_info':
       return 'RATE_LIMIT_INFO';
+    case 'loss_report':
+      return 'EXECSCOPE_LOSS_REPORT';
   }
 }

@@ -11,6 +11,15 @@ import type { ProcessEvent } from './record-attributes.js';
 import type { ResourceCache } from './resource-cache.js';
 import { withRecordResource } from './resource-routing.js';
 import type { TraceContextResolver } from './trace-context.js';
+import type { LossReportEvent } from '../model/events.js';
+import {
+  ATTR_EXECSCOPE_LOST_KERNEL_RING,
+  ATTR_EXECSCOPE_LOST_SINK,
+  ATTR_EXECSCOPE_LOST_UNEXPLAINED,
+  ATTR_EXECSCOPE_LOST_USER_SPACE,
+  ATTR_EVENT_NAME,
+  EVENT_EVENTS_LOST,
+} from '../../../semconv/attributes.js';
 
 /**
  * Renders the body of a record: the compact one-line form of the event (the signature of
@@ -62,5 +71,31 @@ export class LogRecordMapper {
     const body = this._options.formatBody(event);
     if (body !== undefined) record.body = body;
     return record;
+  }
+
+  /** The in-band announcement of lost events: a WARN record on the node's Resource. */
+  mapLoss(event: LossReportEvent): LogRecord {
+    const resource = this._options.resources.resourceFor(undefined, event.nodeName);
+    let context = this._contexts.get(resource);
+    if (context === undefined) {
+      context = withRecordResource(ROOT_CONTEXT, resource);
+      this._contexts.set(resource, context);
+    }
+    const attributes: Record<string, string | number> = {
+      [ATTR_EVENT_NAME]: EVENT_EVENTS_LOST,
+      [ATTR_EXECSCOPE_LOST_KERNEL_RING]: event.kernelRing,
+      [ATTR_EXECSCOPE_LOST_USER_SPACE]: event.userSpace,
+      [ATTR_EXECSCOPE_LOST_UNEXPLAINED]: event.unexplained,
+    };
+    for (const [sink, n] of Object.entries(event.sinks)) attributes[ATTR_EXECSCOPE_LOST_SINK(sink)] = n;
+    const total = event.kernelRing + event.userSpace + event.unexplained + Object.values(event.sinks).reduce((a, b) => a + b, 0);
+    return {
+      eventName: EVENT_EVENTS_LOST,
+      timestamp: [event.time[0], event.time[1]],
+      severityNumber: SeverityNumber.WARN,
+      body: `${total} events lost since the previous report`,
+      attributes,
+      context,
+    };
   }
 }

@@ -210,19 +210,22 @@ export class OtlpLogSink implements EventSink {
   }
 
   write(event: ExecscopeEvent): void {
-    if (event.kind !== 'process_exec' && event.kind !== 'process_exit') return;
+    if (event.kind !== 'process_exec' && event.kind !== 'process_exit' && event.kind !== 'loss_report') return;
     if (this._closing !== undefined) {
       this.metrics.drop('closed', 1);
       return;
     }
     try {
-      const record = this._mapper.map(event);
+      const record = event.kind === 'loss_report' ? this._mapper.mapLoss(event) : this._mapper.map(event);
       this.metrics.emit(1);
       this._otelLogger.emit(record);
     } catch (error: unknown) {
       // write() must never throw into the agent's pipeline: count the event and go on.
       this.metrics.drop('error', 1);
-      this._warner.warn('otlp-map-error', 'OTLP: could not turn an event into a log record', { 'error.message': getErrorMessage(error), 'process.pid': event.process.pid });
+      this._warner.warn('otlp-map-error', 'OTLP: could not turn an event into a log record', {
+        'error.message': getErrorMessage(error),
+        ...(event.kind !== 'loss_report' ? { 'process.pid': event.process.pid } : {}),
+      });
     }
   }
 

@@ -110,6 +110,18 @@ export function fromProtoResponse(msg: GetEventsResponseMsg): ExecscopeEvent | u
       time,
     };
   }
+  if (msg.execscope_loss_report !== undefined) {
+    const r = msg.execscope_loss_report;
+    return {
+      kind: 'loss_report',
+      kernelRing: Number(r.kernel_ring ?? 0),
+      userSpace: Number(r.user_space ?? 0),
+      unexplained: Number(r.unexplained ?? 0),
+      sinks: Object.fromEntries(Object.entries(r.sinks ?? {}).map(([k, v]) => [k, Number(v)])),
+      nodeName,
+      time,
+    };
+  }
   if (msg.rate_limit_info !== undefined) {
     return {
       kind: 'rate_limit_info',

@@ -86,10 +86,19 @@ export interface RateLimitInfoMsg {
   number_of_dropped_process_events?: number | string;
 }
 
+/** execscope's own loss announcement (oneof member 50001; Tetragon clients ignore it). */
+export interface ExecscopeLossReportMsg {
+  kernel_ring?: number | string;
+  user_space?: number | string;
+  unexplained?: number | string;
+  sinks?: Record<string, number | string>;
+}
+
 export interface GetEventsResponseMsg {
   process_exec?: ProcessExecMsg;
   process_exit?: ProcessExitMsg;
   rate_limit_info?: RateLimitInfoMsg;
+  execscope_loss_report?: ExecscopeLossReportMsg;
   node_name?: string;
   time?: TimestampMsg;
   aggregation_info?: { count?: number | string };

@@ -103,6 +103,10 @@ export const MESSAGES: Readonly<Record<string, MessageSchema>> = {
     ],
   },
   RateLimitInfo: { name: 'RateLimitInfo', fields: [f('number_of_dropped_process_events', 1, 'uint64')] },
+  ExecscopeLossReport: {
+    name: 'ExecscopeLossReport',
+    fields: [f('kernel_ring', 1, 'uint64'), f('user_space', 2, 'uint64'), f('unexplained', 3, 'uint64'), f('sinks', 4, 'map')],
+  },
   AggregationInfo: { name: 'AggregationInfo', fields: [f('count', 1, 'uint64')] },
   GetEventsResponse: {
     name: 'GetEventsResponse',
@@ -110,6 +114,7 @@ export const MESSAGES: Readonly<Record<string, MessageSchema>> = {
       f('process_exec', 1, 'message', 'ProcessExec'),
       f('process_exit', 5, 'message', 'ProcessExit'),
       f('rate_limit_info', 40001, 'message', 'RateLimitInfo'),
+      f('execscope_loss_report', 50001, 'message', 'ExecscopeLossReport'),
       f('node_name', 1000, 'string'),
       f('time', 1001, 'Timestamp'),
       f('aggregation_info', 1002, 'message', 'AggregationInfo'),

@@ -94,6 +94,15 @@ export function toProtoResponse(event: ExecscopeEvent): GetEventsResponseMsg {
       msg.process_exit = exit;
       break;
     }
+    case 'loss_report': {
+      const report: NonNullable<GetEventsResponseMsg['execscope_loss_report']> = {};
+      if (event.kernelRing !== 0) report.kernel_ring = event.kernelRing;
+      if (event.userSpace !== 0) report.user_space = event.userSpace;
+      if (event.unexplained !== 0) report.unexplained = event.unexplained;
+      if (Object.keys(event.sinks).length > 0) report.sinks = { ...event.sinks };
+      msg.execscope_loss_report = report;
+      break;
+    }
     case 'rate_limit_info':
       {
         const n = event.numberOfDroppedProcessEvents;

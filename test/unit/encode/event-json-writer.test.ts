@@ -17,6 +17,8 @@ const fixed: [string, ExecscopeEvent][] = [
   ['exit signal', sampleExit({ signal: 'SIGKILL' })],
   ['exit refcnt and env', sampleExit({ process: sampleProcess({ refcnt: 2, environmentVariables: [{ key: 'A', value: '1' }, { key: 'B', value: '' }] }) })],
   ['rate limit', { kind: 'rate_limit_info', numberOfDroppedProcessEvents: 17, nodeName: 'n', time: [1, 0] }],
+  ['loss report', { kind: 'loss_report', kernelRing: 12, userSpace: 0, unexplained: 3, sinks: { otlp: 5, grpc: 1 }, nodeName: 'n', time: [1, 5] }],
+  ['loss report without sinks', { kind: 'loss_report', kernelRing: 0, userSpace: 4, unexplained: 0, sinks: {}, nodeName: 'n', time: [2, 0] }],
   ['empty strings and zero time', sampleExec({ process: sampleProcess({ cwd: '', arguments: '', flags: '', startTime: [0, 0], inInitTree: true }), nodeName: '' })],
   [
     'pod with annotations, privileged, probe, unicode labels',

@@ -182,6 +182,7 @@ function visibleProcess(p: Process): unknown {
 function visible(e: ExecscopeEvent): unknown {
   const base = { kind: e.kind, nodeName: e.nodeName, time: e.time };
   if (e.kind === 'rate_limit_info') return { ...base, n: e.numberOfDroppedProcessEvents };
+  if (e.kind === 'loss_report') return { ...base, loss: [e.kernelRing, e.userSpace, e.unexplained, e.sinks] };
   const common = {
     ...base,
     process: visibleProcess(e.process),

@@ -7,7 +7,7 @@ import { PodEnricher } from '../../../receiver/src/enrich/pod-enricher.js';
 import { PodIndex } from '../../../receiver/src/enrich/pod-index.js';
 import { silentLogger } from '../../../receiver/src/logger.js';
 import { MetricsRegistry } from '../../../receiver/src/metrics.js';
-import type { ExecscopeEvent, ProcessExecEvent } from '../../../receiver/src/model/events.js';
+import { isProcessEvent, type ExecscopeEvent, type ProcessExecEvent } from '../../../receiver/src/model/events.js';
 import type { Process } from '../../../receiver/src/model/process.js';
 import { fakePod, hexId } from '../../helpers/kube-pods.js';
 import { sampleExec, sampleExit, sampleParent, sampleProcess } from '../../helpers/sample-events.js';
@@ -154,7 +154,7 @@ test('an exit never overtakes its held exec, even when the exit alone could pass
     out.map((e) => e.kind),
     ['process_exec', 'process_exit'],
   );
-  t.true(out.every((e) => e.kind !== 'rate_limit_info' && e.process.pod?.name === 'web-0'));
+  t.true(out.every((e) => isProcessEvent(e) && e.process.pod?.name === 'web-0'));
   await enricher.close(100);
 });
 
@@ -202,7 +202,7 @@ test('close emits everything held, in arrival order, then passes events straight
   t.is(out.length, 0);
   await enricher.close(100);
   t.deepEqual(
-    out.map((e) => (e.kind === 'rate_limit_info' ? 0 : e.process.pid)),
+    out.map((e) => (isProcessEvent(e) ? e.process.pid : 0)),
     [1, 2, 3, 4, 5],
   );
   t.is(metrics.eventsReleasedUnresolved.total(), 5);
@@ -226,7 +226,7 @@ test('many held events across containers all come out exactly once, each process
   t.is(out.length, 40);
   const seen = new Map<number, string[]>();
   for (const e of out) {
-    if (e.kind === 'rate_limit_info') continue;
+    if (!isProcessEvent(e)) continue;
     seen.set(e.process.pid, [...(seen.get(e.process.pid) ?? []), e.kind]);
   }
   t.is(seen.size, 20);
