@@ -21,8 +21,8 @@ test('decoding never throws; an accepted line re-encodes to one JSON line that d
       if (!('error' in response) && typeof response !== 'object') return false;
       const event = decodeEventJson(line);
       if (event === undefined) return true;
-      // Known bug, tested below: counts above 2^53 lose precision.
-      fc.pre(event.kind !== 'rate_limit_info' || Number.isSafeInteger(event.numberOfDroppedProcessEvents));
+      // Known bug, tested below: a JSON number of 2^64 or more is accepted as a uint64.
+      fc.pre(event.kind !== 'rate_limit_info' || event.numberOfDroppedProcessEvents < 2 ** 64);
       accepted++;
       const again = encodeEventJson(event);
       JSON.parse(again);
@@ -71,6 +71,13 @@ test('rate_limit_info counts survive a decode/encode round trip exactly, and abo
   const max = decodeEventJson(line('18446744073709551615'));
   t.not(max, undefined);
   if (max !== undefined) t.is(encodeEventJson(max), line('18446744073709551615'));
+});
+
+// Known bug (owner: receiver/src/proto/from-json.ts, parseUint64): the number branch checks only for a
+// non-negative integer, so 18446744073709552000 (2^64 as a double) is accepted, re-encoded as that string, and
+// that string is then refused by the decoder: the line does not survive its own round trip.
+test.failing('a uint64 written as a JSON number of 2^64 or more is refused, as the same digits in a string are', (t) => {
+  t.is(decodeEventJson('{"rate_limit_info":{"number_of_dropped_process_events":18446744073709552000},"time":"1970-01-01T00:00:00Z"}'), undefined);
 });
 
 const YEAR_1 = -62_135_596_800;
