@@ -96,6 +96,7 @@ const AGENT_GRPC: readonly Case[] = [
   ['--event-queue-size', 'many'],
   // Checked even when the server is off.
   ['--event-queue-size', '-3', ['--server-address', '']],
+  ['--server-tls-cert-file', '/no/such/server.pem', ['--server-tls-key-file', '/no/such/key.pem', '--server-address', '']],
   ['--server-tls-cert-file', '/no/such/server.pem', ['--server-tls-key-file', '/no/such/key.pem']],
   ['--server-tls-cert-file', '/etc/hostname', ['--server-tls-key-file', '/etc/hostname']],
   ['--server-tls-key-file', '/no/such/key.pem'],

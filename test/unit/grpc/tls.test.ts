@@ -214,5 +214,6 @@ withPki('the agent feature: bind-all needs TLS or the explicit flag; TLS on a un
   t.is((await resolveGrpcConfig({}))?.exposure, 'loopback', 'the default localhost:54321');
   t.is(await resolveGrpcConfig({ serverAddress: '', eventQueueSize: '5' }), undefined);
   await t.throwsAsync(resolveGrpcConfig({ serverAddress: '', eventQueueSize: '0' }), { message: /^--event-queue-size "0"/ });
+  await t.throwsAsync(resolveGrpcConfig({ serverAddress: '', serverTlsCertFile: pki.serverCert }), { message: /^--server-tls-cert-file ".*" needs --server-tls-key-file/ }, 'checked with the server off too');
   await t.throwsAsync(resolveGrpcConfig({ serverAddress: 'unix:///run/execscope/x.sock', ...tlsFlags }), { instanceOf: ConfigError, message: /applies to TCP addresses/ });
 });

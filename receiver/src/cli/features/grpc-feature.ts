@@ -47,20 +47,21 @@ export interface GrpcServerConfig {
 }
 
 /**
- * Validates every gRPC flag; undefined when --server-address "" turns the server off. Throws ConfigError
- * naming the flag: bad address or queue size, incomplete or unreadable TLS material, TLS on a unix socket,
- * or a plaintext address reachable from other hosts without --server-allow-insecure-remote.
+ * Validates every gRPC flag, even when --server-address "" turns the server off (then it returns undefined).
+ * Throws ConfigError naming the flag: bad address or queue size, incomplete or unreadable TLS material, TLS on
+ * a unix socket, or a plaintext address reachable from other hosts without --server-allow-insecure-remote.
  */
 export async function resolveGrpcConfig(options: Readonly<Record<string, unknown>>): Promise<GrpcServerConfig | undefined> {
   const eventQueueSize = positiveInteger(options['eventQueueSize'] ?? DEFAULT_EVENT_QUEUE_SIZE, '--event-queue-size');
   const text = String(options['serverAddress'] ?? DEFAULT_SERVER_ADDRESS);
   const address = parseServerAddress(text);
-  if (address === undefined) return undefined;
+  // Checked even with the server off: a bad value is an error wherever it is given.
   const tls = loadServerTls({
     certFile: String(options['serverTlsCertFile'] ?? '').trim(),
     keyFile: String(options['serverTlsKeyFile'] ?? '').trim(),
     clientCaFiles: splitFileList(options['serverTlsClientCaFiles']),
   });
+  if (address === undefined) return undefined;
   if (tls !== undefined && address.kind === 'unix') {
     throw new ConfigError(`--server-tls-cert-file applies to TCP addresses; --server-address ${JSON.stringify(text)} is a unix socket, protected by its file mode (0660)`);
   }
