@@ -37,6 +37,7 @@ const SINK_DROP_METRICS: Readonly<Record<string, readonly string[]>> = {
   grpc: ['execscope_grpc_stream_dropped_events_total'],
   export_file: ['execscope_export_file_dropped_events_total', 'execscope_export_ratelimit_events_dropped_total'],
   cgroup_rate: ['execscope_exec_throttled_total'],
+  stdout: ['execscope_stdout_dropped_events_total'],
 };
 
 export class LossMonitor {

@@ -132,7 +132,7 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
   }
   if (options.output !== 'none') {
     const color = options.color === 'always' || (options.color === 'auto' && process.stdout.isTTY === true && !process.env['NO_COLOR']);
-    sinks.push(new StdoutSink(options.output, color));
+    sinks.push(new StdoutSink(options.output, color, metrics));
   }
 
   const binding = loadNativeBinding();

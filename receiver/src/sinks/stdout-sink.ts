@@ -5,10 +5,13 @@ import { encodeEventCompact } from '../encode/compact-encoder.js';
 import { EventJsonWriter } from '../encode/event-json-writer.js';
 import type { ExecscopeEvent } from '../model/events.js';
 import type { EventSink } from '../model/sink.js';
+import type { Counter, MetricsRegistry } from '../metrics.js';
 
 export type StdoutFormat = 'json' | 'compact';
 
 const CHUNK_CHARS = 32 * 1024;
+/** Output a slow reader has not taken yet, beyond which events are dropped (and counted) instead of buffered. */
+const MAX_UNWRITTEN_BYTES = 16 * 1024 * 1024;
 
 export class StdoutSink implements EventSink {
   readonly name = 'stdout';
@@ -17,12 +20,15 @@ export class StdoutSink implements EventSink {
   private _scheduled = false;
   private _closed = false;
   private readonly _json = new EventJsonWriter();
+  private readonly _dropped: Counter;
 
   constructor(
     private readonly _format: StdoutFormat,
     private readonly _color: boolean,
-    private readonly _stream: NodeJS.WritableStream = process.stdout,
+    metrics: MetricsRegistry,
+    private readonly _stream: NodeJS.WritableStream & { readonly writableLength?: number } = process.stdout,
   ) {
+    this._dropped = metrics.counter('execscope_stdout_dropped_events_total', 'Events not printed because stdout was not being read fast enough.');
     // A closed pipe (`execscope agent -o compact | head`) ends printing, not the agent.
     this._stream.on('error', () => {
       this._closed = true;
@@ -32,6 +38,11 @@ export class StdoutSink implements EventSink {
 
   write(event: ExecscopeEvent): void {
     if (this._closed) return;
+    // A pipe nobody reads must not grow the agent's memory: past the bound, drop and count.
+    if ((this._stream.writableLength ?? 0) + this._pendingChars > MAX_UNWRITTEN_BYTES) {
+      this._dropped.inc();
+      return;
+    }
     const line = this._format === 'json' ? this._json.write(event) : encodeEventCompact(event, { color: this._color, timestamps: false });
     if (line === undefined) return;
     this._pending.push(line);
