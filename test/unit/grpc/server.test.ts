@@ -2,7 +2,7 @@
 // A real gRPC server and clients built from our .proto in one process: streaming, filters, errors, slow clients.
 
 import { lstatSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -273,6 +273,7 @@ test.serial('unix socket: never visible with a wider mode, whatever the umask', 
     t.deepEqual(await readdir(dir), ['agent.sock'], 'no staging directory left behind');
   } finally {
     await started.close(1000);
+    await rm(dir, { recursive: true, force: true });
   }
 });
 
