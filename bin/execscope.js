@@ -4,4 +4,6 @@
 // agent's peak RSS ~25 MB lower under exec storms at the same CPU (short-lived events die young anyway).
 import { main } from '../dist/receiver/src/cli/main.js';
 
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+// A failure may leave servers or timers of a half-started agent running: leave at once with the code.
+if (code !== 0) process.exit(code);

@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { containerIdFromCgroupPath, containerIdFromProcCgroup } from '../enrich/container-id.js';
 import { EventPipeline } from '../agent/event-pipeline.js';
@@ -87,13 +88,16 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
   if (!isLogLevel(options.logLevel)) throw new ConfigError(`--log-level: "${options.logLevel}" is not one of debug, info, warn, error`);
   const logger = new JsonLogger(options.logLevel);
   const nodeName = options.nodeName ?? process.env['NODE_NAME'] ?? process.env['HUBBLE_NODE_NAME'] ?? hostname();
+  if (nodeName.trim() === '') throw new ConfigError('--node-name: the node name is empty (it is part of every exec_id)');
   const cacheSize = parsePositiveInt('--process-cache-size', options.processCacheSize);
   const gcIntervalMs = parseDuration('--process-cache-gc-interval', options.processCacheGcInterval);
   if (gcIntervalMs < 100) throw new ConfigError(`--process-cache-gc-interval: "${options.processCacheGcInterval}" is below 100ms`);
   const shutdownTimeoutMs = parseDuration('--shutdown-timeout', options.shutdownTimeout);
+  if (shutdownTimeoutMs <= 0) throw new ConfigError(`--shutdown-timeout: "${options.shutdownTimeout}" must be above zero`);
   const ringBytesWanted = parseSize('--rb-size', options.rbSize);
   // The kernel caps a ring buffer's size; 1 GiB is already far beyond any exec burst.
   if (ringBytesWanted > 1024 ** 3) throw new ConfigError(`--rb-size: "${options.rbSize}" is above 1G`);
+  if (ringBytesWanted < 4096) throw new ConfigError(`--rb-size: "${options.rbSize}" is below 4K (one page)`);
   const ringBytes = roundUpPowerOfTwo(Math.max(ringBytesWanted, 4096));
   const argsMax = parsePositiveInt('--args-max', options.argsMax);
   const userBudget = parseSize('--ring-user-budget', options.ringUserBudget);
@@ -108,6 +112,7 @@ async function runAgent(options: AgentOptions, allOptions: Record<string, unknow
   const ancestors = parseAncestors(options.enableAncestors);
   const envNames = parseEnvNames(options);
   const cgroupV1Ssid = resolveCgroupV1Ssid(options.cgroupV1Controller);
+  if (!existsSync(join(options.procfs, 'self', 'stat'))) throw new ConfigError(`--procfs: "${options.procfs}" is not a mounted procfs`);
   const redact = parseRedaction(options.redactionFilters);
   const cgroupRate =
     options.cgroupRate === undefined ? undefined : parseCgroupRate(options.cgroupRate, (v) => parseDuration('--cgroup-rate', v));
@@ -278,7 +283,7 @@ function parseRedaction(text: string): Redact | undefined {
   try {
     redactor = Redactor.parse(text);
   } catch (error: unknown) {
-    if (error instanceof FilterError) throw new ConfigError(error.message, { cause: error });
+    if (error instanceof FilterError) throw new ConfigError(`--redaction-filters: ${error.message}`, { cause: error });
     throw error;
   }
   if (redactor.empty) return undefined;

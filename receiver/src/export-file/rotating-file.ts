@@ -43,7 +43,12 @@ export class RotatingFile {
   /** Opens (creating the directory and file) for appending. */
   async open(): Promise<void> {
     const file = this._options.path;
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
+    // No recursive mkdir: a missing directory is a typo to report, and Node's recursive mkdir never returns
+    // under /proc. One level is created (e.g. /var/log/execscope), as log agents usually do.
+    const dir = path.dirname(file);
+    const parent = await stat(dir).catch(() => undefined);
+    if (parent === undefined) await mkdir(dir, { mode: 0o755 });
+    else if (!parent.isDirectory()) throw new Error(`${dir} is not a directory`);
     this._handle = await open(file, 'a', this._options.mode);
     // The mode given to open() only applies to a new file; enforce it on an existing one too.
     await chmod(file, this._options.mode);

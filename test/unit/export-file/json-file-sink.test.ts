@@ -72,8 +72,12 @@ test('the flush timer writes without an explicit flush', async (t) => {
   await sink.close(2000);
 });
 
-test('file mode 600, also forced on an existing file; directories are created', async (t) => {
-  const file = path.join(t.context.dir, 'sub', 'dir', 'export.log');
+test('file mode 600, also forced on an existing file; one missing directory is created, a deeper missing path refused', async (t) => {
+  // Not recursive: a deep missing path is a typo to report (and Node's recursive mkdir never returns under /proc).
+  await t.throwsAsync(JsonFileSink.open(options(t.context.dir, { file: { path: path.join(t.context.dir, 'no', 'such', 'export.log') } })), {
+    message: /ENOENT/,
+  });
+  const file = path.join(t.context.dir, 'sub', 'export.log');
   const sink = await JsonFileSink.open(options(t.context.dir, { file: { path: file } }));
   t.is((await stat(file)).mode & 0o777, 0o600);
   await sink.close(1000);
