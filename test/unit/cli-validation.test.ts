@@ -83,6 +83,10 @@ const AGENT_OWN: readonly Case[] = [
   ['--process-cache-gc-interval', '0'],
   ['--rb-size', '64G'],
   ['--metrics-server', 'a b:2112'],
+  ['--procfs', '/no/such/dir'],
+  ['--rb-size', '0'],
+  ['--shutdown-timeout', '0'],
+  ['--node-name', ' '],
 ];
 
 const AGENT_GRPC: readonly Case[] = [
