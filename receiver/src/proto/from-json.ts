@@ -34,6 +34,8 @@ function parseInteger(v: unknown, path: string, min: number, max: number): numbe
 function parseUint64(v: unknown, path: string): number | string {
   if (typeof v === 'number') {
     if (!Number.isInteger(v) || v < 0) fail(path, `expected an unsigned integer, got ${String(v)}`);
+    // 2^64 is the first double past the range; everything below it is a (possibly rounded) uint64.
+    if (v >= 2 ** 64) fail(path, `${String(v)} is above the uint64 range`);
     return v;
   }
   if (typeof v === 'string' && /^\d{1,20}$/.test(v)) {
