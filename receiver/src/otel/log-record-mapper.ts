@@ -49,13 +49,7 @@ export class LogRecordMapper {
   constructor(private readonly _options: LogRecordMapperOptions) {}
 
   map(event: ProcessEvent): LogRecord {
-    const resource = this._options.resources.resourceFor(event.process.pod, event.nodeName);
-    let context = this._contexts.get(resource);
-    if (context === undefined) {
-      // ROOT_CONTEXT, never the active one: the agent's own spans must not leak into the records.
-      context = withRecordResource(ROOT_CONTEXT, resource);
-      this._contexts.set(resource, context);
-    }
+    let context = this._contextFor(this._options.resources.resourceFor(event.process.pod, event.nodeName));
     const traces = this._options.traces;
     const spanContext = event.kind === 'process_exec' ? traces.forExec(event.process) : traces.forExit(event.process);
     if (spanContext !== undefined) context = trace.setSpanContext(context, spanContext);
@@ -75,12 +69,7 @@ export class LogRecordMapper {
 
   /** The in-band announcement of lost events: a WARN record on the node's Resource. */
   mapLoss(event: LossReportEvent): LogRecord {
-    const resource = this._options.resources.resourceFor(undefined, event.nodeName);
-    let context = this._contexts.get(resource);
-    if (context === undefined) {
-      context = withRecordResource(ROOT_CONTEXT, resource);
-      this._contexts.set(resource, context);
-    }
+    const context = this._contextFor(this._options.resources.resourceFor(undefined, event.nodeName));
     const attributes: Record<string, string | number> = {
       [ATTR_EVENT_NAME]: EVENT_EVENTS_LOST,
       [ATTR_EXECSCOPE_LOST_KERNEL_RING]: event.kernelRing,
@@ -97,5 +86,15 @@ export class LogRecordMapper {
       attributes,
       context,
     };
+  }
+
+  private _contextFor(resource: Resource): Context {
+    let context = this._contexts.get(resource);
+    if (context === undefined) {
+      // ROOT_CONTEXT, never the active one: the agent's own spans must not leak into the records.
+      context = withRecordResource(ROOT_CONTEXT, resource);
+      this._contexts.set(resource, context);
+    }
+    return context;
   }
 }
