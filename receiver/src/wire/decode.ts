@@ -40,9 +40,10 @@ export class BatchDecoder {
   }
 
   private _trackSequence(cpu: number, seq: number): void {
-    const last = this._lastSeq.get(cpu);
-    if (last !== undefined && seq > last + 1) this.stats.sequenceGaps += seq - last - 1;
-    if (last === undefined || seq > last) this._lastSeq.set(cpu, seq);
+    // Each sensor starts with zeroed counters, so a CPU's first record is seq 1: anything before it was lost.
+    const last = this._lastSeq.get(cpu) ?? 0;
+    if (seq > last + 1) this.stats.sequenceGaps += seq - last - 1;
+    if (seq > last) this._lastSeq.set(cpu, seq);
   }
 
   private _decodeOne(b: Buffer, off: number, kind: number, size: number): KernelRecord | undefined {

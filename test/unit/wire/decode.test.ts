@@ -53,6 +53,12 @@ test('per-CPU sequence gaps count records lost upstream', (t) => {
   t.is(d.stats.sequenceGaps, 3);
 });
 
+test('records lost before the first one a CPU delivers count too (sequences start at 1)', (t) => {
+  const d = new BatchDecoder();
+  decodeAll(d, batchOf([exitRecord({ ktime: 1n, tgid: 1, exitCode: 0, cpu: 1, seq: 4 })]));
+  t.is(d.stats.sequenceGaps, 3);
+});
+
 test('unknown kinds, bad versions and inconsistent sizes are counted and skipped, never thrown', (t) => {
   const errors: string[] = [];
   const d = new BatchDecoder((e) => errors.push(e.code));
