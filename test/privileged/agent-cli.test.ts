@@ -164,3 +164,18 @@ t('once attached, the agent holds no capability (but with --keep-capabilities)',
     await keeper.stop();
   }
 });
+
+t('options of a feature that is off are still checked at start (exit 2, naming the flag)', (tt) => {
+  for (const [flag, value] of [
+    ['--otlp-compression', 'brotli'],
+    ['--otlp-header', 'no-equals-sign'],
+    ['--export-file-max-size-mb', 'x'],
+    ['--field-filters', '{bad'],
+    ['--k8s-pod-wait', 'soon'],
+    ['--deleted-pod-cache-size', 'x'],
+  ] as const) {
+    const r = spawnSync(process.execPath, [CLI, 'agent', '--server-address', '', flag, value], { encoding: 'utf8', timeout: 20_000 });
+    tt.is(r.status, 2, `${flag} ${value}: ${r.stderr}`);
+    tt.true(r.stderr.includes(flag), `${flag} named: ${r.stderr}`);
+  }
+});

@@ -103,6 +103,8 @@ const GRPC_METADATA_KEY = /^[0-9a-z_.-]+$/;
  * OTEL_LOGS_EXPORTER=none, which only an explicit flag overrides). Throws ConfigError naming a bad value.
  */
 export function resolveOtlpConfig(flags: OtlpFlags, sources: OtlpConfigSources): OtlpConfig | undefined {
+  // Flags are checked even when export is off, so a typo does not wait for the day it is turned on.
+  checkFlagSyntax(flags);
   const env = new EnvReader(sources);
   const envEndpoint = env.signal('ENDPOINT');
   if (flags.endpoint === undefined) {
@@ -170,6 +172,19 @@ export function resolveOtlpConfig(flags: OtlpFlags, sources: OtlpConfigSources):
     retry: DEFAULT_RETRY,
     ...(queue === undefined ? {} : { queue }),
   };
+}
+
+function checkFlagSyntax(flags: OtlpFlags): void {
+  for (const entry of flags.headers ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0 || !isMetadataKey(entry.slice(0, eq).trim().toLowerCase())) {
+      throw new ConfigError(`--otlp-header: expected key=value with a valid gRPC metadata key, got ${JSON.stringify(entry)}`);
+    }
+  }
+  if (flags.compression !== undefined && flags.compression !== 'gzip' && flags.compression !== 'none') {
+    throw new ConfigError(`--otlp-compression: expected gzip or none, got ${JSON.stringify(flags.compression)}`);
+  }
+  resolveQueue(flags);
 }
 
 function resolveQueue(flags: OtlpFlags): OtlpQueueOptions | undefined {

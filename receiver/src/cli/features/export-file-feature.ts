@@ -51,7 +51,7 @@ export const exportFileFeature: AgentFeature = {
   },
   async start(options: Readonly<Record<string, unknown>>, context: AgentContext): Promise<StartedFeature | undefined> {
     const file = String(options['exportFilename'] ?? '').trim();
-    if (file === '') return undefined;
+    // Every option is checked even when the file is off: a typo must not wait for the day it is enabled.
     const maxSizeMb = integerAtLeast(options['exportFileMaxSizeMb'] ?? 10, 1, '--export-file-max-size-mb');
     const rotationIntervalMs = parseGoDuration(String(options['exportFileRotationInterval'] ?? '0'), '--export-file-rotation-interval');
     if (rotationIntervalMs < 0) throw new ConfigError(`--export-file-rotation-interval ${JSON.stringify(String(options['exportFileRotationInterval']))}: must not be negative`);
@@ -70,6 +70,7 @@ export const exportFileFeature: AgentFeature = {
       if (error instanceof FilterError) throw new ConfigError(error.message, { cause: error });
       throw error;
     }
+    if (file === '') return undefined;
     let sink: JsonFileSink;
     try {
       sink = await JsonFileSink.open({

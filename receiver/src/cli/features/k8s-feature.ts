@@ -66,12 +66,13 @@ export class K8sFeature implements AgentFeature {
 
   async start(options: Readonly<Record<string, unknown>>, context: AgentContext): Promise<StartedFeature | undefined> {
     const flags = options as K8sFlags;
-    if (flags.enableK8sApi !== true) return undefined;
+    // Checked even when the API is off, so a typo does not wait for the day it is enabled.
     const deletedPodCacheSize = parseCacheSize(String(flags.deletedPodCacheSize ?? DEFAULT_DELETED_POD_CACHE_SIZE));
     const podWaitMs = parseDuration('--k8s-pod-wait', String(flags.k8sPodWait ?? `${DEFAULT_POD_WAIT_MS}ms`));
     if (podWaitMs > MAX_POD_WAIT_MS) {
       throw new ConfigError(`--k8s-pod-wait: "${String(flags.k8sPodWait)}" is above ${MAX_POD_WAIT_MS / 1000}s`);
     }
+    if (flags.enableK8sApi !== true) return undefined;
     const enablePodAnnotations = flags.enablePodAnnotations === true;
     const kubeconfigPath = typeof flags.kubeconfig === 'string' && flags.kubeconfig !== '' ? flags.kubeconfig : undefined;
     // Loaded only when enabled: the client library alone costs ~100 MB of RSS and ~250 ms at start.
