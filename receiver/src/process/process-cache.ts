@@ -8,6 +8,7 @@ import type { EnvVar, Process } from '../model/process.js';
 import type { ExecRecord, ExitRecord, ForkRecord } from '../wire/records.js';
 import { EXEC_FLAG } from '../wire/layout.js';
 import { formatArguments } from './arguments.js';
+import { parseEnvironment } from './environment.js';
 import { execIdOf, missingParentExecId } from './exec-id.js';
 import { decodeExitCode } from './exit-status.js';
 import { formatFlags, type FlagWord } from './flags.js';
@@ -237,17 +238,7 @@ export class ProcessCache {
       }
     }
 
-    let traceParent: string | undefined;
-    let traceState: string | undefined;
-    const envVars: EnvVar[] = [];
-    for (const entry of rec.env) {
-      const eq = entry.indexOf('=');
-      const key = eq === -1 ? 'invalid' : entry.slice(0, eq);
-      const value = eq === -1 ? entry : entry.slice(eq + 1);
-      if (key === 'TRACEPARENT') traceParent = value;
-      else if (key === 'TRACESTATE') traceState = value;
-      envVars.push({ key, value });
-    }
+    const { vars: envVars, traceParent, traceState } = parseEnvironment(rec.env);
     let environmentVariables = envVars.length > 0 ? this._opts.environmentFilter?.(envVars) : undefined;
 
     let args = formatArguments(rec.argv);

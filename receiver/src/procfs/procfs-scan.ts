@@ -9,6 +9,7 @@ import { formatArguments } from '../process/arguments.js';
 import { execIdOf, KERNEL_KTIME, missingParentExecId } from '../process/exec-id.js';
 import { formatFlags, type FlagWord } from '../process/flags.js';
 import type { Redact } from '../process/process-cache.js';
+import { parseEnvironment, type ParsedEnvironment } from '../process/environment.js';
 
 /** Linux reports /proc start times in clock ticks of 1/100 s (USER_HZ). */
 const NS_PER_TICK = 10_000_000n;
@@ -191,26 +192,8 @@ function readOne(opts: ProcfsScanOptions, pid: number): ScannedProcess | undefin
   };
 }
 
-function readEnv(path: string): { vars: EnvVar[]; traceParent?: string; traceState?: string } {
-  const raw = safeRead(path);
-  const vars: EnvVar[] = [];
-  let traceParent: string | undefined;
-  let traceState: string | undefined;
-  if (raw === undefined) return { vars };
-  for (const entry of raw.split('\0')) {
-    if (entry === '') continue;
-    const eq = entry.indexOf('=');
-    const key = eq === -1 ? 'invalid' : entry.slice(0, eq);
-    const value = eq === -1 ? entry : entry.slice(eq + 1);
-    if (key === 'TRACEPARENT') traceParent = value;
-    if (key === 'TRACESTATE') traceState = value;
-    vars.push({ key, value });
-  }
-  return {
-    vars,
-    ...(traceParent !== undefined ? { traceParent } : {}),
-    ...(traceState !== undefined ? { traceState } : {}),
-  };
+function readEnv(path: string): ParsedEnvironment {
+  return parseEnvironment((safeRead(path) ?? '').split('\0').filter((entry) => entry !== ''));
 }
 
 function safeRead(path: string): string | undefined {
