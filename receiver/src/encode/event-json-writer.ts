@@ -3,6 +3,7 @@
 // schema-driven encodeEventJson (test/unit/encode/event-json-writer.test.ts compares them), several times faster.
 
 import type { ExecscopeEvent } from '../model/events.js';
+import { compareCodePoints } from './code-point-order.js';
 import type { HrTime } from '../model/hr-time.js';
 import type { Container, Pod } from '../model/pod.js';
 import type { Process } from '../model/process.js';
@@ -23,18 +24,6 @@ class TimestampWriter {
     if (nsec % 1_000 === 0) return `"${this._prefix}.${digits.slice(0, 6)}Z"`;
     return `"${this._prefix}.${digits}Z"`;
   }
-}
-
-/** Map keys in Go's order: code-point order (JS's default sort compares UTF-16 units). */
-function codePointCompare(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) {
-    const d = (x[i]!.codePointAt(0) ?? 0) - (y[i]!.codePointAt(0) ?? 0);
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
 }
 
 const PROCESS_CACHE_MAX = 256;
@@ -160,7 +149,7 @@ export class EventJsonWriter {
 function mapJson(m: Readonly<Record<string, string>>): string | undefined {
   const keys = Object.keys(m);
   if (keys.length === 0) return undefined;
-  keys.sort(codePointCompare);
+  keys.sort(compareCodePoints);
   return `{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(m[k] ?? '')}`).join(',')}}`;
 }
 
@@ -168,6 +157,6 @@ function mapJson(m: Readonly<Record<string, string>>): string | undefined {
 function mapOfNumbersJson(m: Readonly<Record<string, number>>): string | undefined {
   const keys = Object.keys(m);
   if (keys.length === 0) return undefined;
-  keys.sort(codePointCompare);
+  keys.sort(compareCodePoints);
   return `{${keys.map((k) => `${JSON.stringify(k)}:"${m[k] ?? 0}"`).join(',')}}`;
 }

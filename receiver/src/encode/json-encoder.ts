@@ -2,6 +2,7 @@
 // Tetragon's JSON event lines: Go protojson with UseProtoNames, driven by the schema in proto/schema.ts.
 
 import type { ExecscopeEvent } from '../model/events.js';
+import { compareCodePoints } from './code-point-order.js';
 import { hrTimeToRfc3339 } from '../model/hr-time.js';
 import type { GetEventsResponseMsg } from '../proto/messages.js';
 import { ENUMS, jsonNameOf, messageSchema, type FieldSchema } from '../proto/schema.js';
@@ -13,20 +14,6 @@ type Obj = Readonly<Record<string, unknown>>;
 
 function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Map keys in Go's order: byte-wise UTF-8, which is code-point order (not JS's UTF-16 order). */
-function compareCodePoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const ca = ia.next();
-    const cb = ib.next();
-    if (ca.done === true) return cb.done === true ? 0 : -1;
-    if (cb.done === true) return 1;
-    const d = (ca.value.codePointAt(0) ?? 0) - (cb.value.codePointAt(0) ?? 0);
-    if (d !== 0) return d;
-  }
 }
 
 function enumName(field: FieldSchema, v: unknown): string | undefined {
