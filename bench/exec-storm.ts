@@ -3,12 +3,13 @@
 // Usage: node dist/bench/exec-storm.js [--execs N] [--runs R] [--workers 2,4] [--binaries tiny,true]
 
 import { pathToFileURL } from 'node:url';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AGENT_NODE_FLAGS, PROGS } from '../test/helpers/agent.js';
+import { PROGS } from '../test/helpers/agent.js';
+import { startBenchAgent } from './bench-agent.js';
 import { cpuSeconds, median, peakRssMiB, round } from './proc-stats.js';
 
 interface StormResult {
@@ -35,7 +36,7 @@ interface MonitoredRun extends StormResult {
 async function runMonitored(workers: number, perWorker: number, binary: string, tag: string, dir: string): Promise<MonitoredRun> {
   const out = join(dir, `${tag}.jsonl`);
   const fd = openSync(out, 'w');
-  const agent = await startAgentToFd(fd);
+  const agent = await startBenchAgent(['-o', 'json', '--metrics-server', '127.0.0.1:0', '--server-address', ''], fd);
   try {
     const cpu0 = cpuSeconds(agent.pid);
     const storm = runStorm(workers, perWorker, binary, tag);
@@ -43,7 +44,7 @@ async function runMonitored(workers: number, perWorker: number, binary: string, 
     await new Promise((r) => setTimeout(r, 300));
     const cpu1 = cpuSeconds(agent.pid);
     const rss = peakRssMiB(agent.pid);
-    const metrics = await (await fetch(`${agent.metricsUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${agent.metricsUrl ?? ''}/metrics`)).text();
     const peakInFlight = Number(/^execscope_ring_inflight_peak_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
     process.stderr.write(`  run ${tag}: peak in-flight ${(peakInFlight / 1048576).toFixed(1)} MiB\n`);
     const kernelDropped = [...metrics.matchAll(/^execscope_kernel_ring_dropped_total\{[^}]*\} (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
@@ -63,33 +64,6 @@ async function runMonitored(workers: number, perWorker: number, binary: string, 
   } finally {
     rmSync(out, { force: true });
   }
-}
-
-async function startAgentToFd(fd: number): Promise<{ pid: number; metricsUrl: string; stop: () => Promise<void> }> {
-  // startAgent pipes stdout; for a storm we want the JSON sink writing straight into a file.
-  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, join(PROGS, '..', '..', '..', 'bin', 'execscope.js'), 'agent', '-o', 'json', '--metrics-server', '127.0.0.1:0', '--server-address', ''], {
-    stdio: ['ignore', fd, 'pipe'],
-  });
-  let metricsUrl = '';
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"server.address":"([^"]+)","server.port":(\d+)/.exec(buf);
-      if (m !== null) metricsUrl = `http://${m[1]}:${m[2]}`;
-      if (buf.includes('"msg":"agent ready"') && metricsUrl !== '') resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`agent exited ${code}: ${buf}`)));
-  });
-  return {
-    pid: child.pid!,
-    metricsUrl,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 function countMarkers(path: string, tag: string): { execs: Set<string>; exits: Set<string> } {

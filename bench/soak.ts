@@ -2,12 +2,13 @@
 // Soak: a long exec storm (a million execs by default) through the agent with the JSON sink on, sampling
 // its RSS; memory must stay flat. Not part of CI. Usage: node dist/bench/soak.js [execs] [workers]
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AGENT_NODE_FLAGS, CLI, PROGS } from '../test/helpers/agent.js';
+import { PROGS } from '../test/helpers/agent.js';
+import { startBenchAgent } from './bench-agent.js';
 import { cpuSeconds, round } from './proc-stats.js';
 import { readFileSync } from 'node:fs';
 
@@ -19,16 +20,8 @@ function rssMiB(pid: number): number {
 export async function run(execs = 1_000_000, workers = 2): Promise<Record<string, number>> {
   const out = join(tmpdir(), `execscope-soak-${process.pid}.jsonl`);
   const fd = openSync('/dev/null', 'w');
-  const agent = spawn(process.execPath, [...AGENT_NODE_FLAGS, CLI, 'agent', '-o', 'json', '--server-address', ''], { stdio: ['ignore', fd, 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    agent.stderr!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes('"msg":"agent ready"')) resolve();
-    });
-    agent.once('exit', (code) => reject(new Error(`agent exited ${code}: ${buf}`)));
-  });
-  const pid = agent.pid!;
+  const agent = await startBenchAgent(['-o', 'json', '--server-address', ''], fd);
+  const pid = agent.pid;
   const samples: { t: number; execs: number; rss: number }[] = [];
   const chunk = 50_000;
   const started = Date.now();
@@ -42,8 +35,7 @@ export async function run(execs = 1_000_000, workers = 2): Promise<Record<string
     process.stderr.write(`soak: ${done + chunk} execs, ${round((Date.now() - started) / 1000, 1)} s, RSS ${round(rssMiB(pid), 1)} MiB\n`);
   }
   const cpu = cpuSeconds(pid) - cpu0;
-  agent.kill('SIGTERM');
-  await new Promise((r) => agent.once('exit', r));
+  await agent.stop();
   closeSync(fd);
   rmSync(out, { force: true });
   const tenth = Math.max(1, Math.floor(samples.length / 10));

@@ -2,7 +2,7 @@
 // Kernel-driven sink benchmarks: an exec storm streamed to 1 and 10 GetEvents clients, exec → client
 // latency at 1k exec/s, and the storm exported over OTLP to a receiver (loss, ratio, agent CPU).
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,7 +10,8 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { createSensorsClient, waitForReady } from '../receiver/src/grpc/client.js';
 import { loadTetragonProto } from '../receiver/src/proto/load.js';
 import type { GetEventsResponseMsg } from '../receiver/src/proto/messages.js';
-import { AGENT_NODE_FLAGS, CLI, PROGS } from '../test/helpers/agent.js';
+import { PROGS } from '../test/helpers/agent.js';
+import { startBenchAgent } from './bench-agent.js';
 import { plainAttributes, startOtlpReceiver } from '../test/helpers/otlp-receiver.js';
 import { cpuSeconds, median, round } from './proc-stats.js';
 
@@ -24,31 +25,6 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-interface Agent {
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function startAgent(args: string[], env: Record<string, string> = {}): Promise<Agent> {
-  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, CLI, 'agent', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes('"msg":"agent ready"')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`agent exited ${code}: ${buf}`)));
-  });
-  return {
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 function storm(workers: number, perWorker: number, tag: string, rate?: number): { execs: number; seconds: number } {
@@ -99,13 +75,13 @@ function clientWorker(target: string, count: number, tag: string): void {
 
 async function grpcRun(clients: number, workers: number, perWorker: number, tag: string, rate?: number) {
   const port = await freePort();
-  const agent = await startAgent(['--server-address', `127.0.0.1:${port}`]);
+  const agent = await startBenchAgent(['--server-address', `127.0.0.1:${port}`]);
   const worker = new Worker(new URL(import.meta.url), { workerData: { role: 'grpc-clients', target: `127.0.0.1:${port}`, count: clients, tag } });
   await new Promise<void>((resolve) => worker.once('message', () => resolve()));
-  const cpu0 = cpuSeconds(agent.child.pid!);
+  const cpu0 = cpuSeconds(agent.pid);
   const s = storm(workers, perWorker, tag, rate);
   await new Promise((r) => setTimeout(r, 1500));
-  const cpu1 = cpuSeconds(agent.child.pid!);
+  const cpu1 = cpuSeconds(agent.pid);
   worker.postMessage('report');
   const report = await new Promise<ClientReport>((resolve) => worker.once('message', (m: ClientReport) => resolve(m)));
   await worker.terminate();
@@ -146,8 +122,8 @@ export async function run(execs = 60_000): Promise<Record<string, number>> {
       const b = storm(2, Math.ceil(execs / 6), `ob${i}`);
       base.push(b.execs / b.seconds);
       const tag = `otlp${i}x${process.pid}`;
-      const agent = await startAgent(['--server-address', '', '--otlp-endpoint', receiver.url]);
-      const cpu0 = cpuSeconds(agent.child.pid!);
+      const agent = await startBenchAgent(['--server-address', '', '--otlp-endpoint', receiver.url]);
+      const cpu0 = cpuSeconds(agent.pid);
       const s = storm(2, Math.ceil(execs / 6), tag);
       const expected = s.execs * 2; // exec and exit records
       // Count incrementally: the receiver holds every record of every run.
@@ -161,7 +137,7 @@ export async function run(execs = 60_000): Promise<Record<string, number>> {
           if (Array.isArray(argv) && String(argv[1] ?? '').startsWith(tag)) got++;
         }
       }
-      const cpu1 = cpuSeconds(agent.child.pid!);
+      const cpu1 = cpuSeconds(agent.pid);
       await agent.stop();
       lost += expected - got;
       total += s.execs;
